@@ -1,0 +1,123 @@
+import type { Static, TObject, TSchema } from "typebox";
+import Compile from "typebox/compile";
+import Value from "typebox/value";
+import type { AnyNodeDefinition } from "./define.ts";
+import { AiotError } from "./errors.ts";
+
+interface SchemaError {
+  keyword: string;
+  schemaPath: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message: string;
+}
+
+const validators = new WeakMap<TSchema, ReturnType<typeof Compile>>();
+function validatorFor(schema: TSchema): ReturnType<typeof Compile> {
+  let validator = validators.get(schema);
+  if (!validator) validators.set(schema, (validator = Compile(schema)));
+  return validator;
+}
+
+/** `/set/alarm` -> `.set.alarm`, `/fields/0` -> `.fields[0]`, appended to `base`. */
+export function jsonPointerToPath(base: string, pointer: string): string {
+  if (!pointer) return base;
+  const parts = pointer.slice(1).split("/").map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  return parts.reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : `${path}${path ? "." : ""}${part}`), base);
+}
+
+/**
+ * Turns TypeBox's Ajv-style errors into one readable line per problem. Branches of a discriminated
+ * union whose discriminant did not match are dropped, so the user sees only the branch they meant.
+ */
+export function schemaProblems(schema: TSchema, value: unknown, basePath: string): Array<{ path: string; message: string }> {
+  const errors = [...validatorFor(schema).Errors(value)] as SchemaError[];
+  const deadBranches = errors
+    .filter((e) => e.keyword === "const" && /\/anyOf\/\d+\/properties\/[^/]+$/.test(e.schemaPath))
+    .map((e) => e.schemaPath.replace(/\/properties\/[^/]+$/, "/"));
+  const live = errors.filter((e) => !deadBranches.some((branch) => `${e.schemaPath}/`.startsWith(branch)));
+  const problems: Array<{ path: string; message: string }> = [];
+  const seen = new Set<string>();
+  for (const error of live) {
+    if (error.keyword === "boolean") continue; // duplicate of the additionalProperties error
+    if (error.keyword === "anyOf" && live.some((e) => e !== error && e.instancePath.startsWith(error.instancePath))) continue;
+    const { path, message } = describe(error, basePath);
+    const id = `${path}\u0000${message}`;
+    if (!seen.has(id)) problems.push({ path, message }), seen.add(id);
+  }
+  return problems;
+}
+
+function describe(error: SchemaError, basePath: string): { path: string; message: string } {
+  const path = jsonPointerToPath(basePath, error.instancePath);
+  switch (error.keyword) {
+    case "additionalProperties": {
+      const names = (error.params["additionalProperties"] as string[] | undefined) ?? [];
+      return { path, message: `unknown field${names.length > 1 ? "s" : ""} ${names.map((n) => `"${n}"`).join(", ")}` };
+    }
+    case "required": {
+      const names = (error.params["requiredProperties"] as string[] | undefined) ?? [];
+      return { path, message: `missing required field${names.length > 1 ? "s" : ""} ${names.map((n) => `"${n}"`).join(", ")}` };
+    }
+    case "enum":
+      return { path, message: `must be one of ${JSON.stringify(error.params["allowedValues"])}` };
+    case "const":
+      return { path, message: `must be ${JSON.stringify(error.params["allowedValue"])}` };
+    case "anyOf":
+      return { path, message: "does not match any of the allowed shapes" };
+    default:
+      return { path, message: error.message };
+  }
+}
+
+/** Fields whose schema says `secret: true` must hold `{ "$secret": name }`, never the value itself. */
+function inlineSecrets(schema: TSchema, value: unknown, path: string): string[] {
+  const s = schema as TSchema & { secret?: boolean; properties?: Record<string, TSchema>; items?: TSchema };
+  if (s.secret && value !== undefined && (value === null || typeof value !== "object")) return [path];
+  if (s.properties && value && typeof value === "object" && !Array.isArray(value)) {
+    return Object.entries(s.properties).flatMap(([name, child]) =>
+      inlineSecrets(child, (value as Record<string, unknown>)[name], `${path}${path ? "." : ""}${name}`),
+    );
+  }
+  if (s.items && Array.isArray(value)) return value.flatMap((item, i) => inlineSecrets(s.items!, item, `${path}[${i}]`));
+  return [];
+}
+
+export type ConfigResult<C> = { ok: true; config: C } | { ok: false; errors: AiotError[] };
+
+/**
+ * Applies defaults and validates a node's config, reporting every problem with its full path
+ * (`nodes[3].config.size: must be >= 1`). `basePath` is where the config sits in the flow.
+ */
+export function parseConfig<C extends TObject>(
+  definition: { readonly type: string; readonly config: C; check?(config: Static<C>): Array<{ path: string; message: string }> },
+  raw: unknown,
+  basePath = "config",
+): ConfigResult<Static<C>> {
+  const withDefaults = Value.Default(definition.config, Value.Clone(raw ?? {}));
+  const secrets = inlineSecrets(definition.config, withDefaults, "");
+  if (secrets.length > 0) {
+    return {
+      ok: false,
+      errors: secrets.map(
+        (p) => new AiotError("FLOW_SECRET_INLINE", "holds a secret in clear text", { path: `${basePath}.${p}`, nodeType: definition.type }),
+      ),
+    };
+  }
+  const problems = schemaProblems(definition.config, withDefaults, basePath);
+  if (problems.length === 0 && definition.check) {
+    const config = withDefaults as Static<C>;
+    for (const p of definition.check(config)) problems.push({ path: `${basePath}.${p.path}`, message: p.message });
+  }
+  if (problems.length > 0) {
+    return { ok: false, errors: problems.map((p) => new AiotError("NODE_CONFIG_INVALID", p.message, { path: p.path, nodeType: definition.type })) };
+  }
+  return { ok: true, config: withDefaults as Static<C> };
+}
+
+/** Like `parseConfig` but throws the first error; for tests and programmatic use. */
+export function configOf<D extends AnyNodeDefinition>(definition: D, raw: unknown): Parameters<D["create"]>[0] {
+  const result = parseConfig(definition, raw);
+  if (!result.ok) throw result.errors[0];
+  return result.config;
+}

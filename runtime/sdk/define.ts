@@ -1,0 +1,144 @@
+import type { Static, TObject } from "typebox";
+import type { Clock } from "./clock.ts";
+import type { Message } from "./message.ts";
+import { ERROR_PORT, isPortKind, type PortSpec } from "./ports.ts";
+
+export const FAMILIES = ["sources", "cleaners", "windows", "inference", "gates", "kpi", "sinks", "util"] as const;
+export type Family = (typeof FAMILIES)[number];
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Node-specific counters, exported next to the engine's own per-node metrics (in, out, errors...). */
+export interface NodeMetrics {
+  count(name: string, by?: number): void;
+}
+
+/**
+ * Per-key state owned by one node. Survives a hot redeploy of the same, unchanged node id and is
+ * snapshotted to the data directory, so values must be plain JSON (numbers, strings, arrays, objects).
+ */
+export interface KeyedState<S> {
+  /** The state for `key`, created by the node's `init` the first time the key is seen. */
+  get(key: string): S;
+  peek(key: string): S | undefined;
+  delete(key: string): void;
+  keys(): IterableIterator<string>;
+  readonly size: number;
+}
+
+export type NodeStatusState = "running" | "idle" | "waiting" | "reconnecting" | "disconnected" | "error";
+export interface NodeStatus {
+  readonly state: NodeStatusState;
+  readonly text?: string;
+}
+
+/** Everything a node may touch. Nodes never import `runtime/core`. */
+export interface NodeContext<Out extends string> {
+  readonly nodeId: string;
+  readonly flowId: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: NodeMetrics;
+  /**
+   * Sends `msg` out of `port`. Returns false while the flow is saturated (queues past their high-water
+   * mark); a source should then stop and `await ctx.writable()` before emitting more.
+   */
+  emit(port: Out, msg: Message): boolean;
+  /** Resolves when the flow can take more messages (for sources honouring backpressure). */
+  writable(): Promise<void>;
+  /** Typed keyed state; `init` builds the state of a key seen for the first time. */
+  keyed<S>(init: (key: string) => S): KeyedState<S>;
+  /** Shown in the editor next to the node and exported as a metric label. */
+  status(status: NodeStatus): void;
+  /** Hands a message to the runtime's debug listeners (CLI output, editor sidebar). */
+  debug(msg: Message, label?: string): void;
+}
+
+/** What `create` returns. Every member is optional; sources implement start/stop, handlers onMessage. */
+export interface NodeInstance<In extends string> {
+  /** Handle one message. Sync nodes return nothing; nodes declaring `concurrency` may return a promise. */
+  onMessage?(msg: Message, port: In): void | Promise<void>;
+  /** Sources: begin producing. The engine calls it after every node is created and wired. */
+  start?(): void | Promise<void>;
+  /** Sources: stop producing; resolves when no more messages will be emitted. */
+  stop?(): void | Promise<void>;
+  /** Free resources. Called once, after the flow has drained. */
+  close?(): void | Promise<void>;
+}
+
+export interface NodeExample<C> {
+  readonly title: string;
+  readonly description?: string;
+  readonly config: Partial<C>;
+}
+
+/** A semantic problem in a config that the schema cannot express (a bad expression, max < min). */
+export interface ConfigProblem {
+  /** Path inside the config, e.g. `set.alarm` or `max`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface NodeDefinition<C extends TObject = TObject, In extends string = string, Out extends string = string> {
+  /** Unique type name; equals the file name (`nodes/windows/sliding-window.ts` -> `sliding-window`). */
+  readonly type: string;
+  readonly version: number;
+  readonly family: Family;
+  readonly title: string;
+  /** One sentence for the palette tooltip. */
+  readonly summary: string;
+  /** Longer help (markdown) for the editor's docs panel. */
+  readonly docs?: string;
+  readonly config: C;
+  readonly inputs: { readonly [K in In]: PortSpec };
+  readonly outputs: { readonly [K in Out]: PortSpec };
+  readonly examples: readonly NodeExample<Static<C>>[];
+  /** Async nodes: how many messages may be in flight at once. Omit for synchronous nodes. */
+  readonly concurrency?: number;
+  /** A node that may sit on a cycle without looping forever (it delays or drops). */
+  readonly loopSafe?: boolean;
+  /** Cross-field checks run at load time after the schema passed. */
+  check?(config: Static<C>): ConfigProblem[];
+  /** Builds the node. Does no I/O: connecting happens in `start`. */
+  create(config: Static<C>, ctx: NodeContext<Out>): NodeInstance<In>;
+}
+
+/** A definition with its type parameters erased, as the engine and catalog hold it. */
+export type AnyNodeDefinition = NodeDefinition<TObject, string, string>;
+
+/**
+ * Declares a node. One file, one `defineNode`, its test beside it.
+ *
+ * @example
+ * export default defineNode({
+ *   type: "scale", version: 1, family: "util", title: "Scale", summary: "Multiplies a field.",
+ *   config: Type.Object({ factor: Type.Number({ default: 1, description: "Multiplier." }) }),
+ *   inputs: { in: { kind: "reading", description: "Readings." } },
+ *   outputs: { out: { kind: "reading", description: "Scaled readings." } },
+ *   examples: [{ title: "Double", config: { factor: 2 } }],
+ *   create: (config, ctx) => ({
+ *     onMessage: (msg) => void ctx.emit("out", { ...msg, payload: Number(msg.payload) * config.factor }),
+ *   }),
+ * });
+ */
+export function defineNode<C extends TObject, In extends string = never, Out extends string = never>(
+  definition: NodeDefinition<C, In, Out>,
+): NodeDefinition<C, In, Out> {
+  for (const [name, port] of [...Object.entries<PortSpec>(definition.inputs), ...Object.entries<PortSpec>(definition.outputs)]) {
+    if (!isPortKind(port.kind)) throw new TypeError(`node ${definition.type}: port ${name} has unknown kind ${port.kind}`);
+  }
+  if (Object.hasOwn(definition.outputs, ERROR_PORT)) {
+    throw new TypeError(`node ${definition.type}: the "${ERROR_PORT}" output is implicit; do not declare it`);
+  }
+  return Object.freeze(definition);
+}
+
+/** True for a node with no inputs: it produces messages from `start()`. */
+export function isSource(definition: AnyNodeDefinition): boolean {
+  return Object.keys(definition.inputs).length === 0;
+}

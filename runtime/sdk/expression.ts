@@ -1,0 +1,50 @@
+import { compileExpression as compileFiltrex, useDotAccessOperator } from "filtrex";
+import { AiotError, errorMessage } from "./errors.ts";
+
+/**
+ * The safe expression language of map, gate and filter nodes: filtrex (no JavaScript, no
+ * prototype access, no loops). Fields are read with dots (`payload.vibration`), logic is
+ * `and`/`or`/`not`, a conditional is `if a then b else c`, power is `^`, and the built-ins are
+ * abs, ceil, floor, round, sqrt, log, log2, log10, min, max, exists, empty. Strings are compared
+ * with `==`, matched with `~=` (a regular expression).
+ */
+export const EXPRESSION_LANGUAGE_DOCS =
+  "Safe expressions (filtrex): read fields with dots (payload.vibration, key, topic, ts, meta.quality); " +
+  "arithmetic + - * / % ^; comparisons == != < <= > >=; logic and, or, not; " +
+  "`if cond then a else b`; built-ins abs, ceil, floor, round, sqrt, log, min, max, exists, empty; " +
+  "`~=` matches a regular expression. No JavaScript is ever run.";
+
+export interface Expression {
+  readonly source: string;
+  /** Evaluates against `scope`; throws EXPRESSION_FAILED (never returns an Error value). */
+  evaluate(scope: object): unknown;
+}
+
+/** Compiles once; throws EXPRESSION_INVALID with filtrex's parse message on bad syntax. */
+export function compileExpression(source: string): Expression {
+  let compiled: (scope: object) => unknown;
+  try {
+    compiled = compileFiltrex(source, { customProp: useDotAccessOperator });
+  } catch (error) {
+    throw new AiotError("EXPRESSION_INVALID", `cannot parse expression "${source}": ${errorMessage(error).split("\n").pop()}`);
+  }
+  return {
+    source,
+    evaluate(scope) {
+      const value = compiled(scope);
+      // filtrex reports a failure by returning the Error instead of throwing it.
+      if (value instanceof Error) throw new AiotError("EXPRESSION_FAILED", `"${source}": ${value.message}`);
+      return value;
+    },
+  };
+}
+
+/** The parse error of `source`, or undefined when it compiles; for `check` in node definitions. */
+export function expressionProblem(source: string): string | undefined {
+  try {
+    compileExpression(source);
+    return undefined;
+  } catch (error) {
+    return errorMessage(error);
+  }
+}

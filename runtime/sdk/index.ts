@@ -1,0 +1,10 @@
+/** The only API a node imports. */
+export * from "./clock.ts";
+export * from "./config.ts";
+export * from "./define.ts";
+export * from "./errors.ts";
+export * from "./expression.ts";
+export * from "./message.ts";
+export * from "./ports.ts";
+export * from "./schema.ts";
+export * from "./state.ts";
