@@ -1,0 +1,409 @@
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { systemClock, type Clock } from "../sdk/clock.ts";
+import type { Logger, NodeContext, NodeStatus } from "../sdk/define.ts";
+import { AiotError, errorMessage } from "../sdk/errors.ts";
+import type { Message } from "../sdk/message.ts";
+import { keyedView } from "../sdk/state.ts";
+import type { FlowDocument } from "./flow-format.ts";
+import { silentLogger } from "./logger.ts";
+import { NodeStats, snapshotStats, type NodeMetricsSnapshot } from "./metrics.ts";
+import { RuntimeNode, type Target } from "./runtime-node.ts";
+import { Scheduler } from "./scheduler.ts";
+import { readSnapshot, writeSnapshot, type FlowStateSnapshot } from "./state-store.ts";
+import { FlowInvalidError, validateFlow, type Catalog, type ValidFlow, type ValidNode } from "./validate.ts";
+
+export interface EngineOptions {
+  readonly catalog: Catalog;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Where keyed state is snapshotted (`<dataDir>/state/<flow id>.json`); no snapshots without it. */
+  readonly dataDir?: string;
+  readonly snapshotIntervalMs?: number;
+  readonly sliceMs?: number;
+  readonly highWater?: number;
+  /** Per-node queue limit; past it messages are dropped and counted. */
+  readonly nodeCapacity?: number;
+  readonly freezeMessages?: boolean;
+}
+
+export interface DebugEvent {
+  readonly flowId: string;
+  readonly node: string;
+  readonly label: string;
+  readonly msg: Message;
+}
+
+export interface FlowErrorEvent {
+  readonly flowId: string;
+  readonly error: AiotError;
+  readonly msg: Message;
+}
+
+export interface StatusEvent {
+  readonly flowId: string;
+  readonly node: string;
+  readonly status: NodeStatus;
+}
+
+export interface DeployReport {
+  readonly flowId: string;
+  readonly added: string[];
+  readonly changed: string[];
+  readonly removed: string[];
+  readonly kept: string[];
+}
+
+type Listener<E> = (event: E) => void;
+
+/**
+ * Runs one flow: builds its nodes, wires them through the scheduler, starts sources, redeploys in
+ * place (keeping unchanged nodes and their keyed state, losing no message) and stops by draining.
+ */
+export class Engine {
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly scheduler: Scheduler;
+  private nodes = new Map<string, RuntimeNode>();
+  private flow: FlowDocument | undefined;
+  private restored: FlowStateSnapshot | undefined;
+  private snapshotTimer: { cancel(): void } | undefined;
+  private readonly listeners = { debug: new Set<Listener<DebugEvent>>(), error: new Set<Listener<FlowErrorEvent>>(), status: new Set<Listener<StatusEvent>>() };
+  private readonly reported = new Map<string, { last: number; suppressed: number }>();
+  private busy: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: EngineOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger ?? silentLogger;
+    this.scheduler = new Scheduler({
+      sliceMs: options.sliceMs ?? 5,
+      highWater: options.highWater ?? 16_384,
+      freezeMessages: options.freezeMessages ?? false,
+      onUnhandledError: (node, error, msg) => this.unhandled(node, error, msg),
+      onOverflow: (node) =>
+        this.throttled(`${node.id}:overflow`, (more) =>
+          this.log.warn(`queue full, dropping messages${more}`, { node: node.id, code: "QUEUE_OVERFLOW", capacity: node.capacity }),
+        ),
+    });
+  }
+
+  get running(): boolean {
+    return this.flow !== undefined;
+  }
+
+  get flowId(): string | undefined {
+    return this.flow?.id;
+  }
+
+  on(event: "debug", listener: Listener<DebugEvent>): () => void;
+  on(event: "error", listener: Listener<FlowErrorEvent>): () => void;
+  on(event: "status", listener: Listener<StatusEvent>): () => void;
+  on(event: "debug" | "error" | "status", listener: Listener<never>): () => void {
+    const set = this.listeners[event] as Set<Listener<never>>;
+    set.add(listener);
+    return () => void set.delete(listener);
+  }
+
+  /**
+   * Validates and runs `document`. The first deploy builds and starts everything; later ones swap in
+   * place. Throws FlowInvalidError (every problem) or an AiotError DEPLOY_FAILED, in which case the
+   * previous flow, if any, keeps running untouched.
+   */
+  deploy(document: unknown): Promise<DeployReport> {
+    const run = this.busy.then(() => this.deployNow(document));
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Stops sources, drains every queued message, closes nodes and writes the state snapshot. */
+  stop(): Promise<void> {
+    const run = this.busy.then(() => this.stopNow());
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Resolves when no message is queued or in flight. */
+  idle(): Promise<void> {
+    return this.scheduler.idle();
+  }
+
+  metrics(): NodeMetricsSnapshot[] {
+    return [...this.nodes.values()].map((n) => snapshotStats(n.id, n.definition.type, n.stats));
+  }
+
+  statuses(): Array<{ node: string; status: NodeStatus }> {
+    return [...this.nodes.values()].map((n) => ({ node: n.id, status: n.status }));
+  }
+
+  private async deployNow(document: unknown): Promise<DeployReport> {
+    const result = validateFlow(document, this.options.catalog);
+    if (!result.ok) throw new FlowInvalidError(result.errors);
+    if (this.flow && this.flow.id !== result.value.flow.id) {
+      throw new AiotError("DEPLOY_FAILED", `this engine runs flow "${this.flow.id}"; stop it before deploying "${result.value.flow.id}"`, {});
+    }
+    return this.flow ? this.redeploy(result.value) : this.firstDeploy(result.value);
+  }
+
+  private async firstDeploy(valid: ValidFlow): Promise<DeployReport> {
+    const flowId = valid.flow.id;
+    this.restored = this.loadSnapshot(flowId);
+    const nodes = new Map<string, RuntimeNode>();
+    try {
+      for (const entry of enabled(valid)) nodes.set(entry.node.id, this.build(flowId, entry, this.restoredState(entry)));
+    } catch (error) {
+      await closeAll(nodes.values(), this.log);
+      throw error;
+    }
+    wire(nodes, valid.flow);
+    this.nodes = nodes;
+    this.flow = valid.flow;
+    const failed = await this.startSources([...nodes.values()]);
+    if (failed) {
+      this.flow = undefined;
+      await this.stopSources([...nodes.values()]);
+      await closeAll(nodes.values(), this.log);
+      this.nodes = new Map();
+      throw failed;
+    }
+    this.scheduleSnapshots();
+    return { flowId, added: [...nodes.keys()], changed: [], removed: [], kept: [] };
+  }
+
+  private async redeploy(valid: ValidFlow): Promise<DeployReport> {
+    const flowId = valid.flow.id;
+    const previous = this.nodes;
+    const next = new Map<string, RuntimeNode>();
+    const report: DeployReport = { flowId, added: [], changed: [], removed: [], kept: [] };
+    const fresh: RuntimeNode[] = [];
+    for (const entry of enabled(valid)) {
+      const old = previous.get(entry.node.id);
+      if (old && old.configHash === hashOf(entry)) {
+        next.set(old.id, old);
+        report.kept.push(old.id);
+      } else {
+        (old ? report.changed : report.added).push(entry.node.id);
+      }
+    }
+    for (const id of previous.keys()) if (!next.has(id) && !report.changed.includes(id)) report.removed.push(id);
+    const retired = [...previous.values()].filter((n) => next.get(n.id) !== n);
+
+    // Sources that go away stop first; the rest are parked while the queues drain, so nothing is lost.
+    await this.stopSources(retired);
+    this.scheduler.hold();
+    try {
+      await this.scheduler.idle();
+      try {
+        for (const entry of enabled(valid)) {
+          if (next.has(entry.node.id)) continue;
+          const node = this.build(flowId, entry, new Map());
+          next.set(node.id, node);
+          fresh.push(node);
+        }
+      } catch (error) {
+        await closeAll(fresh, this.log);
+        throw error;
+      }
+      wire(next, valid.flow);
+      this.nodes = next;
+      const failed = await this.startSources(fresh);
+      if (failed) {
+        await this.stopSources(fresh);
+        await closeAll(fresh, this.log);
+        wire(previous, this.flow!);
+        this.nodes = previous;
+        await this.startSources(retired);
+        throw failed;
+      }
+      this.flow = valid.flow;
+    } catch (error) {
+      if (this.nodes === previous) await this.startSources(retired.filter((n) => !n.started));
+      this.scheduler.release();
+      throw error;
+    }
+    await closeAll(retired, this.log);
+    this.scheduler.release();
+    return report;
+  }
+
+  private async stopNow(): Promise<void> {
+    if (!this.flow) return;
+    const nodes = [...this.nodes.values()];
+    this.snapshotTimer?.cancel();
+    await this.stopSources(nodes);
+    await this.scheduler.idle();
+    this.saveSnapshot();
+    await closeAll(nodes, this.log);
+    this.flow = undefined;
+  }
+
+  private build(flowId: string, entry: ValidNode, state: Map<string, unknown>): RuntimeNode {
+    const { node, definition, config } = entry;
+    const stats = new NodeStats();
+    const runtimeNode = new RuntimeNode(node.id, node.name, definition, config, hashOf(entry), state, stats, this.options.nodeCapacity ?? 100_000);
+    const scheduler = this.scheduler;
+    const ctx: NodeContext<string> = {
+      nodeId: node.id,
+      flowId,
+      clock: this.clock,
+      log: this.nodeLogger(node.id, definition.type),
+      metrics: { count: (name, by = 1) => stats.count(name, by) },
+      emit: (port, msg) => scheduler.emit(runtimeNode, port, msg),
+      writable: () => scheduler.writable(),
+      keyed: (init) => keyedView(state, init),
+      status: (status) => {
+        runtimeNode.status = status;
+        for (const listener of this.listeners.status) listener({ flowId, node: node.id, status });
+      },
+      debug: (msg, label) => {
+        for (const listener of this.listeners.debug) listener({ flowId, node: node.id, label: label ?? node.name ?? node.id, msg });
+      },
+    };
+    try {
+      runtimeNode.bind(definition.create(config as never, ctx));
+    } catch (error) {
+      throw new AiotError("DEPLOY_FAILED", `node "${node.id}" (${definition.type}) could not be created: ${errorMessage(error)}`, {
+        node: node.id,
+        path: `nodes[${entry.index}]`,
+      });
+    }
+    return runtimeNode;
+  }
+
+  private async startSources(nodes: RuntimeNode[]): Promise<AiotError | undefined> {
+    for (const node of nodes) {
+      if (!node.isSource || node.started || !node.instance.start) continue;
+      try {
+        await node.instance.start();
+        node.started = true;
+      } catch (error) {
+        return new AiotError("NODE_START_FAILED", `source "${node.id}" (${node.definition.type}) failed to start: ${errorMessage(error)}`, {
+          node: node.id,
+        });
+      }
+    }
+    return undefined;
+  }
+
+  private async stopSources(nodes: RuntimeNode[]): Promise<void> {
+    for (const node of nodes) {
+      if (!node.started) continue;
+      node.started = false;
+      try {
+        await node.instance.stop?.();
+      } catch (error) {
+        this.log.warn(`source did not stop cleanly: ${errorMessage(error)}`, { node: node.id, code: "NODE_STOP_FAILED" });
+      }
+    }
+  }
+
+  private unhandled(node: RuntimeNode, error: AiotError, msg: Message): void {
+    const flowId = this.flow?.id ?? "";
+    for (const listener of this.listeners.error) listener({ flowId, error, msg });
+    this.throttled(`${node.id}:${error.code}`, (more) =>
+      this.log.warn(`${error.message}${more}`, { node: node.id, type: node.definition.type, code: error.code }),
+    );
+  }
+
+  /** Logs the first occurrence, then at most one line per 10 s with how many were held back. */
+  private throttled(key: string, write: (more: string) => void): void {
+    const now = this.clock.now();
+    const seen = this.reported.get(key);
+    if (seen && now - seen.last < 10_000) {
+      seen.suppressed++;
+      return;
+    }
+    write(seen?.suppressed ? ` (and ${seen.suppressed} more like it)` : "");
+    this.reported.set(key, { last: now, suppressed: 0 });
+  }
+
+  private nodeLogger(node: string, type: string): Logger {
+    const fields = { node, type };
+    return {
+      debug: (m, f) => this.log.debug(m, { ...fields, ...f }),
+      info: (m, f) => this.log.info(m, { ...fields, ...f }),
+      warn: (m, f) => this.log.warn(m, { ...fields, ...f }),
+      error: (m, f) => this.log.error(m, { ...fields, ...f }),
+    };
+  }
+
+  private snapshotFile(flowId: string): string | undefined {
+    return this.options.dataDir ? join(this.options.dataDir, "state", `${encodeURIComponent(flowId)}.json`) : undefined;
+  }
+
+  private loadSnapshot(flowId: string): FlowStateSnapshot | undefined {
+    const file = this.snapshotFile(flowId);
+    if (!file) return undefined;
+    const { snapshot, problem } = readSnapshot(file);
+    if (problem) this.log.warn(problem.message, { file, code: problem.code });
+    return snapshot;
+  }
+
+  private restoredState(entry: ValidNode): Map<string, unknown> {
+    const saved = this.restored?.nodes[entry.node.id];
+    return saved && saved.configHash === hashOf(entry) ? new Map(saved.entries) : new Map();
+  }
+
+  private saveSnapshot(): void {
+    const file = this.flow && this.snapshotFile(this.flow.id);
+    if (!file || !this.flow) return;
+    const nodes: FlowStateSnapshot["nodes"] = {};
+    for (const node of this.nodes.values()) {
+      if (node.state.size > 0) nodes[node.id] = { type: node.definition.type, configHash: node.configHash, entries: [...node.state] };
+    }
+    try {
+      writeSnapshot(file, { flowId: this.flow.id, savedAt: new Date(this.clock.now()).toISOString(), nodes });
+    } catch (error) {
+      this.log.error(`could not write state snapshot: ${errorMessage(error)}`, { file });
+    }
+  }
+
+  private scheduleSnapshots(): void {
+    if (!this.options.dataDir) return;
+    this.snapshotTimer = this.clock.setInterval(() => this.saveSnapshot(), this.options.snapshotIntervalMs ?? 30_000);
+  }
+}
+
+function enabled(valid: ValidFlow): ValidNode[] {
+  return valid.nodes.filter((n) => n.node.disabled !== true);
+}
+
+/** Type, version and config (keys sorted) -> sha256: equal hashes mean the node is unchanged. */
+function hashOf(entry: ValidNode): string {
+  const identity = { type: entry.definition.type, version: entry.definition.version, config: entry.config };
+  return createHash("sha256").update(stableJson(identity)).digest("hex");
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/** Rebuilds every node's output table from the edges; edges touching disabled nodes carry nothing. */
+function wire(nodes: Map<string, RuntimeNode>, flow: FlowDocument): void {
+  const tables = new Map<RuntimeNode, Record<string, Target[]>>();
+  for (const node of nodes.values()) tables.set(node, Object.create(null) as Record<string, Target[]>);
+  for (const edge of flow.edges) {
+    const from = nodes.get(edge.from.node);
+    const to = nodes.get(edge.to.node);
+    if (!from || !to) continue;
+    const table = tables.get(from)!;
+    (table[edge.from.port] ??= []).push({ node: to, port: edge.to.port });
+  }
+  for (const [node, table] of tables) node.outputs = table;
+}
+
+async function closeAll(nodes: Iterable<RuntimeNode>, log: Logger): Promise<void> {
+  for (const node of nodes) {
+    if (node.closed) continue;
+    node.closed = true;
+    try {
+      await node.instance.close?.();
+    } catch (error) {
+      log.warn(`node did not close cleanly: ${errorMessage(error)}`, { node: node.id, code: "NODE_STOP_FAILED" });
+    }
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * A growable FIFO of (target, port, message) triples in three parallel arrays: no object per
+ * queued message, amortised O(1) push and shift.
+ */
+export class TripleRing<A, B, C> {
+  private a: Array<A | undefined>;
+  private b: Array<B | undefined>;
+  private c: Array<C | undefined>;
+  private head = 0;
+  private tail = 0;
+  private mask: number;
+  size = 0;
+
+  constructor(initialCapacity = 1024) {
+    let capacity = 1;
+    while (capacity < initialCapacity) capacity <<= 1;
+    this.a = new Array<A | undefined>(capacity);
+    this.b = new Array<B | undefined>(capacity);
+    this.c = new Array<C | undefined>(capacity);
+    this.mask = capacity - 1;
+  }
+
+  push(a: A, b: B, c: C): void {
+    if (this.size > this.mask) this.grow();
+    const at = this.tail;
+    this.a[at] = a;
+    this.b[at] = b;
+    this.c[at] = c;
+    this.tail = (at + 1) & this.mask;
+    this.size++;
+  }
+
+  /** Removes the oldest triple and hands it to `visit` (avoids returning a tuple object). */
+  shift(visit: (a: A, b: B, c: C) => void): void {
+    const at = this.head;
+    const a = this.a[at] as A;
+    const b = this.b[at] as B;
+    const c = this.c[at] as C;
+    this.a[at] = undefined;
+    this.c[at] = undefined;
+    this.head = (at + 1) & this.mask;
+    this.size--;
+    visit(a, b, c);
+  }
+
+  private grow(): void {
+    const capacity = (this.mask + 1) * 2;
+    const reorder = <T>(from: Array<T | undefined>) => {
+      const to = new Array<T | undefined>(capacity);
+      for (let i = 0; i < this.size; i++) to[i] = from[(this.head + i) & this.mask];
+      return to;
+    };
+    this.a = reorder(this.a);
+    this.b = reorder(this.b);
+    this.c = reorder(this.c);
+    this.head = 0;
+    this.tail = this.size;
+    this.mask = capacity - 1;
+  }
+}

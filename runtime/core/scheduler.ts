@@ -1,0 +1,208 @@
+import { AiotError, errorMessage, isAiotError } from "../sdk/errors.ts";
+import type { Message } from "../sdk/message.ts";
+import { ERROR_PORT } from "../sdk/ports.ts";
+import { deepFreeze } from "../sdk/state.ts";
+import { TripleRing } from "./ring.ts";
+import type { RuntimeNode } from "./runtime-node.ts";
+
+export interface SchedulerOptions {
+  /** Longest run of work before yielding to the event loop (ms). */
+  readonly sliceMs: number;
+  /** Queued messages (flow-wide) past which sources are told to pause. */
+  readonly highWater: number;
+  /** Deep-freeze every message (tests), so a node mutating one throws at once. */
+  readonly freezeMessages: boolean;
+  /** A node failed on a message and its error port is not wired. */
+  readonly onUnhandledError: (node: RuntimeNode, error: AiotError, msg: Message) => void;
+  /** A message was dropped because a node's queue was full. */
+  readonly onOverflow: (node: RuntimeNode) => void;
+}
+
+/**
+ * The run queue. `emit` only enqueues; a drain loop delivers in FIFO order, in slices of at most
+ * `sliceMs`, so there is no `setImmediate` per hop and the event loop still breathes. Sync nodes run
+ * inline in the drain; async nodes (declared `concurrency`) get at most that many calls in flight,
+ * the rest wait in their inbox. The flow-wide count of waiting messages is the backpressure signal.
+ */
+export class Scheduler {
+  private readonly queue = new TripleRing<RuntimeNode, string, Message>(4096);
+  /** Messages waiting anywhere in the flow (run queue + async inboxes). */
+  queued = 0;
+  /** Async calls in flight. */
+  inflight = 0;
+  private scheduled = false;
+  private holding = false;
+  private held: Array<[RuntimeNode, string, Message]> = [];
+  private writableWaiters: Array<() => void> = [];
+  private idleWaiters: Array<() => void> = [];
+  private readonly lowWater: number;
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.lowWater = Math.max(1, Math.floor(options.highWater / 2));
+  }
+
+  /** Sends `msg` from `from.port` to every wired target. False means: flow saturated, pause. */
+  emit(from: RuntimeNode, port: string, msg: Message): boolean {
+    if (from.closed) {
+      from.stats.dropped++;
+      return false;
+    }
+    if (this.options.freezeMessages) deepFreeze(msg);
+    from.stats.out++;
+    if (this.holding && from.isSource) {
+      from.stats.count("held_during_redeploy");
+      this.held.push([from, port, msg]);
+      return false;
+    }
+    const targets = from.outputs[port];
+    if (targets !== undefined) {
+      for (let i = 0; i < targets.length; i++) this.enqueue(targets[i]!.node, targets[i]!.port, msg);
+    }
+    return this.queued < this.options.highWater;
+  }
+
+  /** Resolves once the flow is below its low-water mark and not paused for a redeploy. */
+  writable(): Promise<void> {
+    if (!this.holding && this.queued < this.lowWater) return Promise.resolve();
+    return new Promise((resolve) => this.writableWaiters.push(resolve));
+  }
+
+  /** Resolves when nothing is queued and no async call is in flight. */
+  idle(): Promise<void> {
+    if (this.queued === 0 && this.inflight === 0 && !this.scheduled) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Redeploy: park what sources emit from now on (they are told to pause). */
+  hold(): void {
+    this.holding = true;
+  }
+
+  /** Redeploy done: re-send parked messages through the current wiring, let sources resume. */
+  release(): void {
+    this.holding = false;
+    const held = this.held;
+    this.held = [];
+    for (const [node, port, msg] of held) {
+      node.stats.out--; // counted when parked
+      this.emit(node, port, msg);
+    }
+    this.settle();
+  }
+
+  private enqueue(target: RuntimeNode, port: string, msg: Message): void {
+    if (target.stats.queued >= target.capacity || target.closed) {
+      target.stats.dropped++;
+      this.options.onOverflow(target);
+      return;
+    }
+    target.stats.queued++;
+    this.queued++;
+    this.queue.push(target, port, msg);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.drain);
+    }
+  }
+
+  private readonly drain = (): void => {
+    const deadline = performance.now() + this.options.sliceMs;
+    let delivered = 0;
+    const queue = this.queue;
+    while (queue.size > 0) {
+      queue.shift(this.deliver);
+      if ((++delivered & 127) === 0 && performance.now() >= deadline) {
+        setImmediate(this.drain); // still scheduled: yield to I/O, then continue
+        return;
+      }
+    }
+    this.scheduled = false;
+    this.settle();
+  };
+
+  private readonly deliver = (node: RuntimeNode, port: string, msg: Message): void => {
+    if (node.concurrency > 0) {
+      if (node.inflight < node.concurrency) {
+        node.stats.queued--;
+        this.queued--;
+        this.startAsync(node, port, msg);
+      } else {
+        node.inbox.push(port, msg, 0); // still counted as queued
+      }
+      return;
+    }
+    node.stats.queued--;
+    this.queued--;
+    const stats = node.stats;
+    const sampled = (++stats.in & 7) === 0; // time one message in eight: timing every one costs more than a hop
+    const started = sampled ? performance.now() : 0;
+    try {
+      const result = node.handler!(msg, port);
+      if (result !== undefined) result.then(undefined, (error: unknown) => this.fail(node, msg, error));
+    } catch (error) {
+      this.fail(node, msg, error);
+    }
+    if (sampled) stats.latency.observe(performance.now() - started);
+  };
+
+  private startAsync(node: RuntimeNode, port: string, msg: Message): void {
+    node.inflight++;
+    this.inflight++;
+    node.stats.in++;
+    const started = performance.now();
+    const finish = () => {
+      node.stats.latency.observe(performance.now() - started);
+      node.inflight--;
+      this.inflight--;
+      if (node.inbox.size > 0) {
+        node.stats.queued--;
+        this.queued--;
+        node.inbox.shift(this.startNext(node));
+      }
+      this.settle();
+    };
+    let result: void | Promise<void>;
+    try {
+      result = node.handler!(msg, port);
+    } catch (error) {
+      this.fail(node, msg, error);
+      finish();
+      return;
+    }
+    Promise.resolve(result).then(finish, (error: unknown) => {
+      this.fail(node, msg, error);
+      finish();
+    });
+  }
+
+  private startNext(node: RuntimeNode) {
+    return (port: string, msg: Message) => this.startAsync(node, port, msg);
+  }
+
+  /** A node threw or rejected: count it, wrap it in a coded error, route it, carry on. */
+  fail(node: RuntimeNode, msg: Message, thrown: unknown): void {
+    node.stats.errors++;
+    const error = isAiotError(thrown)
+      ? new AiotError(thrown.code, thrown.message, { ...thrown.details, node: node.id, nodeType: node.definition.type })
+      : new AiotError("NODE_FAILED", errorMessage(thrown), { node: node.id, nodeType: node.definition.type }, { cause: thrown });
+    if (node.outputs[ERROR_PORT] !== undefined) {
+      const payload = { ...error.toJSON(), input: msg };
+      this.emit(node, ERROR_PORT, { topic: msg.topic, ...(msg.key !== undefined ? { key: msg.key } : {}), ts: msg.ts, payload, meta: { ...msg.meta, error: error.code } });
+    } else {
+      this.options.onUnhandledError(node, error, msg);
+    }
+  }
+
+  private settle(): void {
+    if (!this.holding && this.queued < this.lowWater && this.writableWaiters.length > 0) {
+      const waiters = this.writableWaiters;
+      this.writableWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+    if (this.queued === 0 && this.inflight === 0 && !this.scheduled && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+}
