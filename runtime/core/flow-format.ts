@@ -54,7 +54,25 @@ export type FlowNode = Static<typeof FlowNodeSchema>;
 export type FlowEdge = Static<typeof FlowEdgeSchema>;
 export type PortRef = Static<typeof PortRefSchema>;
 
-/** The JSON Schema file as written to flows/flow.schema.json. */
+/**
+ * The JSON Schema file as written to flows/flow.schema.json. Fields with a default are filled in by
+ * the loader, so the published schema lists them as optional.
+ */
 export function flowJsonSchema(): Record<string, unknown> {
-  return { $schema: "https://json-schema.org/draft/2020-12/schema", ...JSON.parse(JSON.stringify(FlowDocumentSchema)) };
+  const schema = JSON.parse(JSON.stringify(FlowDocumentSchema)) as Record<string, unknown>;
+  return { $schema: "https://json-schema.org/draft/2020-12/schema", ...relaxDefaults(schema) };
+}
+
+function relaxDefaults(schema: Record<string, unknown>): Record<string, unknown> {
+  const properties = schema["properties"] as Record<string, Record<string, unknown>> | undefined;
+  if (properties) {
+    const required = (schema["required"] as string[] | undefined)?.filter((name) => properties[name]?.["default"] === undefined);
+    if (required) schema["required"] = required;
+    for (const child of Object.values(properties)) relaxDefaults(child);
+  }
+  const items = schema["items"] as Record<string, unknown> | undefined;
+  if (items) relaxDefaults(items);
+  const additional = schema["additionalProperties"];
+  if (additional && typeof additional === "object") relaxDefaults(additional as Record<string, unknown>);
+  return schema;
 }

@@ -1,0 +1,45 @@
+import { readFileSync } from "node:fs";
+import { findNodeAtLocation, parseTree, type Node as JsonNode } from "jsonc-parser";
+import { AiotError, errorMessage } from "./sdk/errors.ts";
+import { parseFlowText, validateFlow, type Catalog, type ValidFlow } from "./core/validate.ts";
+
+export interface FlowFileProblem {
+  readonly error: AiotError;
+  /** `file:line:column` of the offending value when it can be found in the text. */
+  readonly location: string;
+}
+
+export type FlowFileResult = { ok: true; value: ValidFlow; text: string } | { ok: false; problems: FlowFileProblem[] };
+
+/** Reads, parses and validates a flow file; every problem comes back with its line and column. */
+export function loadFlowFile(file: string, catalog: Catalog): FlowFileResult {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : errorMessage(error);
+    return { ok: false, problems: [{ error: new AiotError("FLOW_FILE_UNREADABLE", `cannot read flow: ${reason}`, { file }), location: file }] };
+  }
+  const parsed = parseFlowText(text, file);
+  if (!parsed.ok) return { ok: false, problems: parsed.errors.map((error) => ({ error, location: String(error.details.file ?? file) })) };
+  const result = validateFlow(parsed.value, catalog);
+  if (result.ok) return { ok: true, value: result.value, text };
+  const tree = parseTree(text);
+  return { ok: false, problems: result.errors.map((error) => ({ error, location: locate(file, text, tree, error.details.path) })) };
+}
+
+/** `nodes[3].config.size` -> `file:line:col` of that value (or of its nearest existing parent). */
+export function locate(file: string, text: string, tree: JsonNode | undefined, path: string | undefined): string {
+  if (!tree || !path || path === "$") return file;
+  const segments: Array<string | number> = [];
+  for (const part of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) segments.push(part[2] !== undefined ? Number(part[2]) : part[1]!);
+  for (let length = segments.length; length >= 0; length--) {
+    const node = findNodeAtLocation(tree, segments.slice(0, length));
+    if (node) {
+      const offset = node.parent?.type === "property" ? node.parent.offset : node.offset;
+      const before = text.slice(0, offset);
+      return `${file}:${before.split("\n").length}:${offset - before.lastIndexOf("\n")}`;
+    }
+  }
+  return file;
+}
