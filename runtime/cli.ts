@@ -190,8 +190,18 @@ function formatDebug(event: DebugEvent, json: boolean): string {
   const { msg } = event;
   if (json) return JSON.stringify({ node: event.node, label: event.label, ...msg });
   const time = new Date(msg.ts).toISOString().slice(11, 23);
-  const payload = JSON.stringify(msg.payload, (_k, v: unknown) => (typeof v === "number" && !Number.isInteger(v) ? Number(v.toFixed(3)) : v));
-  return `${time} [${event.label}] ${msg.key ?? msg.topic} ${payload.length > 240 ? `${payload.slice(0, 240)}…` : payload}`;
+  const text = describePayload(msg.payload);
+  return `${time} [${event.label}] ${msg.key ?? msg.topic}  ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`;
+}
+
+/** Flat objects as `name=value` pairs (numbers to 3 decimals), anything else as JSON. */
+function describePayload(payload: unknown): string {
+  const round = (v: unknown) => (typeof v === "number" && !Number.isInteger(v) ? Number(v.toFixed(3)) : v);
+  if (payload && typeof payload === "object" && !Array.isArray(payload)) {
+    const entries = Object.entries(payload);
+    if (entries.every(([, v]) => v === null || typeof v !== "object")) return entries.map(([k, v]) => `${k}=${round(v)}`).join(" ");
+  }
+  return JSON.stringify(payload, (_k, v: unknown) => round(v)) ?? String(payload);
 }
 
 function printSummary(metrics: ReturnType<Engine["metrics"]>): void {

@@ -1,6 +1,6 @@
 import { parse as parseTolerant, printParseErrorCode, type ParseError } from "jsonc-parser";
 import Value from "typebox/value";
-import { parseConfig, schemaProblems } from "../sdk/config.ts";
+import { applyDefaults, parseConfig, schemaProblems } from "../sdk/config.ts";
 import type { AnyNodeDefinition } from "../sdk/define.ts";
 import { AiotError, errorMessage } from "../sdk/errors.ts";
 import { ERROR_PORT, PORT_KINDS, portKindsFit, type PortKind } from "../sdk/ports.ts";
@@ -62,7 +62,7 @@ export function validateFlow(document: unknown, catalog: Catalog): ValidationRes
   if (document === null || typeof document !== "object" || Array.isArray(document)) {
     return { ok: false, errors: [new AiotError("FLOW_FORMAT_INVALID", "a flow document must be a JSON object", { path: "$" })] };
   }
-  const flow = Value.Default(FlowDocumentSchema, Value.Clone(document)) as FlowDocument;
+  const flow = applyDefaults(FlowDocumentSchema, Value.Clone(document)) as FlowDocument;
   const errors = schemaProblems(FlowDocumentSchema, flow, "").map(
     (p) => new AiotError("FLOW_FORMAT_INVALID", p.message, { path: p.path || "$" }),
   );

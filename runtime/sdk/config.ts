@@ -37,6 +37,16 @@ export function schemaProblems(schema: TSchema, value: unknown, basePath: string
     .map((e) => e.schemaPath.replace(/\/properties\/[^/]+$/, "/"));
   const live = errors.filter((e) => !deadBranches.some((branch) => `${e.schemaPath}/`.startsWith(branch)));
   const problems: Array<{ path: string; message: string }> = [];
+  // Every branch refused the discriminant (`by: "hours"`): say which values it may take.
+  for (const union of errors.filter((e) => e.keyword === "anyOf")) {
+    const tags = errors.filter((e) => e.keyword === "const" && e.schemaPath.startsWith(`${union.schemaPath}/anyOf/`) && e.instancePath.startsWith(union.instancePath));
+    const branches = new Set(tags.map((e) => /\/anyOf\/(\d+)\//.exec(e.schemaPath.slice(union.schemaPath.length))?.[1]));
+    const width = schemaAt(schema, union.schemaPath)?.anyOf?.length ?? -1;
+    if (tags.length > 0 && branches.size === width) {
+      problems.push({ path: jsonPointerToPath(basePath, tags[0]!.instancePath), message: `must be one of ${JSON.stringify(tags.map((e) => e.params["allowedValue"]))}` });
+      live.splice(live.indexOf(union), 1);
+    }
+  }
   const seen = new Set<string>();
   for (const error of live) {
     if (error.keyword === "boolean") continue; // duplicate of the additionalProperties error
@@ -46,6 +56,12 @@ export function schemaProblems(schema: TSchema, value: unknown, basePath: string
     if (!seen.has(id)) problems.push({ path, message }), seen.add(id);
   }
   return problems;
+}
+
+function schemaAt(schema: TSchema, pointer: string): { anyOf?: unknown[] } | undefined {
+  let node: unknown = schema;
+  for (const part of pointer.replace(/^#\/?/, "").split("/").filter(Boolean)) node = (node as Record<string, unknown> | undefined)?.[part];
+  return node as { anyOf?: unknown[] } | undefined;
 }
 
 function describe(error: SchemaError, basePath: string): { path: string; message: string } {
@@ -83,6 +99,32 @@ function inlineSecrets(schema: TSchema, value: unknown, path: string): string[] 
   return [];
 }
 
+type DefaultsSchema = TSchema & { default?: unknown; properties?: Record<string, DefaultsSchema>; items?: DefaultsSchema; anyOf?: DefaultsSchema[]; const?: unknown };
+
+/**
+ * Fills in defaults. Unlike TypeBox's `Value.Default`, a discriminated union applies the defaults of
+ * the branch named by its discriminant even when the rest of that branch is invalid, so the user is
+ * told about their actual mistake rather than about fields they left to their defaults.
+ */
+export function applyDefaults(schema: DefaultsSchema, value: unknown): unknown {
+  if (value === undefined && schema.default !== undefined) value = Value.Clone(schema.default);
+  if (schema.anyOf && value && typeof value === "object") {
+    const branch = schema.anyOf.find((b) =>
+      Object.entries(b.properties ?? {}).some(([name, p]) => p.const !== undefined && (value as Record<string, unknown>)[name] === p.const),
+    );
+    return branch ? applyDefaults(branch, value) : value;
+  }
+  if (schema.properties && value && typeof value === "object" && !Array.isArray(value)) {
+    const record = value as Record<string, unknown>;
+    for (const [name, child] of Object.entries(schema.properties)) {
+      const filled = applyDefaults(child, record[name]);
+      if (filled !== undefined) record[name] = filled;
+    }
+  }
+  if (schema.items && Array.isArray(value)) value.forEach((item, i) => ((value as unknown[])[i] = applyDefaults(schema.items!, item)));
+  return value;
+}
+
 export type ConfigResult<C> = { ok: true; config: C } | { ok: false; errors: AiotError[] };
 
 /**
@@ -94,7 +136,7 @@ export function parseConfig<C extends TObject>(
   raw: unknown,
   basePath = "config",
 ): ConfigResult<Static<C>> {
-  const withDefaults = Value.Default(definition.config, Value.Clone(raw ?? {}));
+  const withDefaults = applyDefaults(definition.config, Value.Clone(raw ?? {}));
   const secrets = inlineSecrets(definition.config, withDefaults, "");
   if (secrets.length > 0) {
     return {

@@ -71,10 +71,13 @@ export interface NodeInstance<In extends string> {
   close?(): void | Promise<void>;
 }
 
+/** Examples spell out only what differs from the defaults, at any depth. */
+export type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
 export interface NodeExample<C> {
   readonly title: string;
   readonly description?: string;
-  readonly config: Partial<C>;
+  readonly config: DeepPartial<C>;
 }
 
 /** A semantic problem in a config that the schema cannot express (a bad expression, max < min). */
@@ -109,7 +112,9 @@ export interface NodeDefinition<C extends TObject = TObject, In extends string =
 }
 
 /** A definition with its type parameters erased, as the engine and catalog hold it. */
-export type AnyNodeDefinition = NodeDefinition<TObject, string, string>;
+export type AnyNodeDefinition = Omit<NodeDefinition<TObject, string, string>, "examples"> & {
+  readonly examples: readonly NodeExample<unknown>[];
+};
 
 /**
  * Declares a node. One file, one `defineNode`, its test beside it.

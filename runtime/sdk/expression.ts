@@ -5,13 +5,14 @@ import { AiotError, errorMessage } from "./errors.ts";
  * The safe expression language of map, gate and filter nodes: filtrex (no JavaScript, no
  * prototype access, no loops). Fields are read with dots (`payload.vibration`), logic is
  * `and`/`or`/`not`, a conditional is `if a then b else c`, power is `^`, and the built-ins are
- * abs, ceil, floor, round, sqrt, log, log2, log10, min, max, exists, empty. Strings are compared
+ * abs, ceil, floor, round, sqrt, log, log2, log10, min, max. A missing field is an error (so a typo is
+ * reported, not silently read as empty). Strings are compared
  * with `==`, matched with `~=` (a regular expression).
  */
 export const EXPRESSION_LANGUAGE_DOCS =
   "Safe expressions (filtrex): read fields with dots (payload.vibration, key, topic, ts, meta.quality); " +
   "arithmetic + - * / % ^; comparisons == != < <= > >=; logic and, or, not; " +
-  "`if cond then a else b`; built-ins abs, ceil, floor, round, sqrt, log, min, max, exists, empty; " +
+  "`if cond then a else b`; built-ins abs, ceil, floor, round, sqrt, log, min, max; a missing field is an error, not empty; " +
   "`~=` matches a regular expression. No JavaScript is ever run.";
 
 export interface Expression {
