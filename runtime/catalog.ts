@@ -1,5 +1,5 @@
 import { readdirSync } from "node:fs";
-import { basename, dirname, join, relative } from "node:path";
+import { basename, dirname, extname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { AnyNodeDefinition } from "./sdk/define.ts";
 import type { Catalog } from "./core/validate.ts";
@@ -7,6 +7,8 @@ import type { Catalog } from "./core/validate.ts";
 export type { Catalog };
 
 const NODES_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "nodes");
+/** `.ts` when run from source (tsx), `.js` when run from the compiled dist/. */
+const EXTENSION = extname(fileURLToPath(import.meta.url));
 
 /** A value that looks like what `defineNode` returns. */
 function isNodeDefinition(value: unknown): value is AnyNodeDefinition {
@@ -17,7 +19,7 @@ function isNodeDefinition(value: unknown): value is AnyNodeDefinition {
 /** Every node file under nodes/<family>/ (tests and helper modules without a default node are skipped). */
 export function nodeFiles(root = NODES_DIR): string[] {
   return readdirSync(root, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith(".ts") && !e.name.endsWith(".test.ts") && !e.name.endsWith(".d.ts"))
+    .filter((e) => e.isFile() && e.name.endsWith(EXTENSION) && !e.name.endsWith(`.test${EXTENSION}`) && !e.name.endsWith(".d.ts"))
     .map((e) => join(e.parentPath, e.name))
     .sort();
 }
@@ -36,7 +38,7 @@ export async function loadCatalog(extra: readonly AnyNodeDefinition[] = [], root
   for (const file of nodeFiles(root)) {
     const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
     if (!isNodeDefinition(module.default)) continue;
-    if (module.default.type !== basename(file, ".ts")) {
+    if (module.default.type !== basename(file, EXTENSION)) {
       throw new Error(`${relative(process.cwd(), file)}: node type "${module.default.type}" must equal the file name`);
     }
     add(module.default, file);

@@ -1,7 +1,7 @@
 // aiotflow side of the chain benchmark: one run in this (fresh) process, one JSON line on stdout.
 //
-//   node --import tsx bench/chain/aiotflow.ts [--n 1000000] [--batch 64] [--warmup 0.1]
-//   node --expose-gc --import tsx bench/chain/aiotflow.ts --memory [--n 10000000] [--every 1000000]
+//   node dist/bench/chain/aiotflow.js [--n 1000000] [--batch 32] [--warmup 0.1]   (after npm run build; or via tsx from source)
+//   node --expose-gc dist/bench/chain/aiotflow.js --memory [--n 10000000] [--every 1000000]
 //
 // --memory: no latency array; after every `every` measured messages the sink runs `gc()` and samples
 // heapUsed and rss, so the samples show what the engine and nodes retain per message.
