@@ -1,6 +1,6 @@
 /** The `aiotflow` command as a user runs it: real processes, real files. */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
@@ -53,6 +53,27 @@ describe("aiotflow CLI", () => {
     assert.match(stdout, /\[features\] pump-1  vibration_mean=\d/);
     assert.match(stderr, /stopping: draining queued messages/);
     assert.match(stderr, /^features\s+sliding-window\s+\d+/m);
+  });
+
+  it("drains and exits cleanly on Ctrl-C (SIGINT)", async () => {
+    const child = spawn(process.execPath, ["bin/aiotflow.js", "run", "test/fixtures/fast-sensor.json", "--data-dir", ".tmp/cli-sigint"], { cwd: root });
+    let stdout = "";
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    await new Promise<void>((resolve) =>
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.split("\n").length > 5) resolve();
+      }),
+    );
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /\[raw\] pump-1 {2}vibration=/);
+    assert.match(stderr, /stopping: draining queued messages/);
+    const summary = /^show\s+debug\s+(\d+)/m.exec(stderr);
+    const emitted = /^pump\s+simulated-sensor\s+0\s+(\d+)/m.exec(stderr);
+    assert.ok(summary && emitted && summary[1] === emitted[1], `every emitted reading reached the debug node:\n${stderr}`);
   });
 
   it("documents the catalog and each node", async () => {

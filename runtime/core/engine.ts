@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { systemClock, type Clock } from "../sdk/clock.ts";
 import type { Logger, NodeContext, NodeStatus } from "../sdk/define.ts";
@@ -8,9 +7,10 @@ import { keyedView } from "../sdk/state.ts";
 import type { FlowDocument } from "./flow-format.ts";
 import { silentLogger } from "./logger.ts";
 import { NodeStats, snapshotStats, type NodeMetricsSnapshot } from "./metrics.ts";
-import { RuntimeNode, type Target } from "./runtime-node.ts";
+import { enabled, hashOf, wire } from "./graph.ts";
+import { RuntimeNode } from "./runtime-node.ts";
 import { Scheduler } from "./scheduler.ts";
-import { readSnapshot, writeSnapshot, type FlowStateSnapshot } from "./state-store.ts";
+import { StateSnapshots } from "./state-store.ts";
 import { FlowInvalidError, validateFlow, type Catalog, type ValidFlow, type ValidNode } from "./validate.ts";
 
 export interface EngineOptions {
@@ -66,8 +66,7 @@ export class Engine {
   private readonly scheduler: Scheduler;
   private nodes = new Map<string, RuntimeNode>();
   private flow: FlowDocument | undefined;
-  private restored: FlowStateSnapshot | undefined;
-  private snapshotTimer: { cancel(): void } | undefined;
+  private snapshots: StateSnapshots | undefined;
   private readonly listeners = { debug: new Set<Listener<DebugEvent>>(), error: new Set<Listener<FlowErrorEvent>>(), status: new Set<Listener<StatusEvent>>() };
   private readonly reported = new Map<string, { last: number; suppressed: number }>();
   private busy: Promise<unknown> = Promise.resolve();
@@ -146,10 +145,11 @@ export class Engine {
 
   private async firstDeploy(valid: ValidFlow): Promise<DeployReport> {
     const flowId = valid.flow.id;
-    this.restored = this.loadSnapshot(flowId);
+    const file = this.options.dataDir ? join(this.options.dataDir, "state", `${encodeURIComponent(flowId)}.json`) : undefined;
+    const snapshots = (this.snapshots = new StateSnapshots(flowId, file, this.clock, this.log));
     const nodes = new Map<string, RuntimeNode>();
     try {
-      for (const entry of enabled(valid)) nodes.set(entry.node.id, this.build(flowId, entry, this.restoredState(entry)));
+      for (const entry of enabled(valid)) nodes.set(entry.node.id, this.build(flowId, entry, snapshots.stateFor(entry.node.id, hashOf(entry))));
     } catch (error) {
       await closeAll(nodes.values(), this.log);
       throw error;
@@ -165,7 +165,7 @@ export class Engine {
       this.nodes = new Map();
       throw failed;
     }
-    this.scheduleSnapshots();
+    snapshots.every(this.options.snapshotIntervalMs ?? 30_000, () => this.nodes.values());
     return { flowId, added: [...nodes.keys()], changed: [], removed: [], kept: [] };
   }
 
@@ -228,10 +228,10 @@ export class Engine {
   private async stopNow(): Promise<void> {
     if (!this.flow) return;
     const nodes = [...this.nodes.values()];
-    this.snapshotTimer?.cancel();
+    this.snapshots?.cancel();
     await this.stopSources(nodes);
     await this.scheduler.idle();
-    this.saveSnapshot();
+    this.snapshots?.save(nodes);
     await closeAll(nodes, this.log);
     this.flow = undefined;
   }
@@ -325,75 +325,6 @@ export class Engine {
       error: (m, f) => this.log.error(m, { ...fields, ...f }),
     };
   }
-
-  private snapshotFile(flowId: string): string | undefined {
-    return this.options.dataDir ? join(this.options.dataDir, "state", `${encodeURIComponent(flowId)}.json`) : undefined;
-  }
-
-  private loadSnapshot(flowId: string): FlowStateSnapshot | undefined {
-    const file = this.snapshotFile(flowId);
-    if (!file) return undefined;
-    const { snapshot, problem } = readSnapshot(file);
-    if (problem) this.log.warn(problem.message, { file, code: problem.code });
-    return snapshot;
-  }
-
-  private restoredState(entry: ValidNode): Map<string, unknown> {
-    const saved = this.restored?.nodes[entry.node.id];
-    return saved && saved.configHash === hashOf(entry) ? new Map(saved.entries) : new Map();
-  }
-
-  private saveSnapshot(): void {
-    const file = this.flow && this.snapshotFile(this.flow.id);
-    if (!file || !this.flow) return;
-    const nodes: FlowStateSnapshot["nodes"] = {};
-    for (const node of this.nodes.values()) {
-      if (node.state.size > 0) nodes[node.id] = { type: node.definition.type, configHash: node.configHash, entries: [...node.state] };
-    }
-    try {
-      writeSnapshot(file, { flowId: this.flow.id, savedAt: new Date(this.clock.now()).toISOString(), nodes });
-    } catch (error) {
-      this.log.error(`could not write state snapshot: ${errorMessage(error)}`, { file });
-    }
-  }
-
-  private scheduleSnapshots(): void {
-    if (!this.options.dataDir) return;
-    this.snapshotTimer = this.clock.setInterval(() => this.saveSnapshot(), this.options.snapshotIntervalMs ?? 30_000);
-  }
-}
-
-function enabled(valid: ValidFlow): ValidNode[] {
-  return valid.nodes.filter((n) => n.node.disabled !== true);
-}
-
-/** Type, version and config (keys sorted) -> sha256: equal hashes mean the node is unchanged. */
-function hashOf(entry: ValidNode): string {
-  const identity = { type: entry.definition.type, version: entry.definition.version, config: entry.config };
-  return createHash("sha256").update(stableJson(identity)).digest("hex");
-}
-
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
-
-/** Rebuilds every node's output table from the edges; edges touching disabled nodes carry nothing. */
-function wire(nodes: Map<string, RuntimeNode>, flow: FlowDocument): void {
-  const tables = new Map<RuntimeNode, Record<string, Target[]>>();
-  for (const node of nodes.values()) tables.set(node, Object.create(null) as Record<string, Target[]>);
-  for (const edge of flow.edges) {
-    const from = nodes.get(edge.from.node);
-    const to = nodes.get(edge.to.node);
-    if (!from || !to) continue;
-    const table = tables.get(from)!;
-    (table[edge.from.port] ??= []).push({ node: to, port: edge.to.port });
-  }
-  for (const [node, table] of tables) node.outputs = table;
 }
 
 async function closeAll(nodes: Iterable<RuntimeNode>, log: Logger): Promise<void> {

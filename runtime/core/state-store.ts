@@ -1,5 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import type { Clock, TimerHandle } from "../sdk/clock.ts";
+import type { Logger } from "../sdk/define.ts";
 import { AiotError, errorMessage } from "../sdk/errors.ts";
 
 /** Keyed state of one node as written to disk; restored only into a node with the same config hash. */
@@ -54,4 +56,57 @@ export function writeSnapshot(file: string, snapshot: FlowStateSnapshot): void {
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, JSON.stringify(snapshot));
   renameSync(temporary, file);
+}
+
+export interface StatefulNode {
+  readonly id: string;
+  readonly definition: { readonly type: string };
+  readonly configHash: string;
+  readonly state: Map<string, unknown>;
+}
+
+/** One flow's snapshot file: restores keyed state at start, saves it periodically and at stop. */
+export class StateSnapshots {
+  private restored: FlowStateSnapshot | undefined;
+  private timer: TimerHandle | undefined;
+
+  constructor(
+    private readonly flowId: string,
+    private readonly file: string | undefined,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {
+    if (!file) return;
+    const { snapshot, problem } = readSnapshot(file);
+    if (problem) log.warn(problem.message, { file, code: problem.code });
+    this.restored = snapshot;
+  }
+
+  /** The saved state of `nodeId`, only if it was saved by a node with the same config hash. */
+  stateFor(nodeId: string, configHash: string): Map<string, unknown> {
+    const saved = this.restored?.nodes[nodeId];
+    return saved && saved.configHash === configHash ? new Map(saved.entries) : new Map();
+  }
+
+  save(nodes: Iterable<StatefulNode>): void {
+    if (!this.file) return;
+    const saved: FlowStateSnapshot["nodes"] = {};
+    for (const node of nodes) {
+      if (node.state.size > 0) saved[node.id] = { type: node.definition.type, configHash: node.configHash, entries: [...node.state] };
+    }
+    try {
+      writeSnapshot(this.file, { flowId: this.flowId, savedAt: new Date(this.clock.now()).toISOString(), nodes: saved });
+    } catch (error) {
+      this.log.error(`could not write state snapshot: ${errorMessage(error)}`, { file: this.file });
+    }
+  }
+
+  /** Saves `nodes()` every `ms` until `cancel()`. */
+  every(ms: number, nodes: () => Iterable<StatefulNode>): void {
+    if (this.file) this.timer = this.clock.setInterval(() => this.save(nodes()), ms);
+  }
+
+  cancel(): void {
+    this.timer?.cancel();
+  }
 }

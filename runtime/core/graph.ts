@@ -1,0 +1,38 @@
+import { createHash } from "node:crypto";
+import type { FlowDocument } from "./flow-format.ts";
+import type { RuntimeNode, Target } from "./runtime-node.ts";
+import type { ValidFlow, ValidNode } from "./validate.ts";
+
+/** The nodes to build: every valid node not marked disabled. */
+export function enabled(valid: ValidFlow): ValidNode[] {
+  return valid.nodes.filter((n) => n.node.disabled !== true);
+}
+
+/** Type, version and config (keys sorted) -> sha256: equal hashes mean the node is unchanged. */
+export function hashOf(entry: ValidNode): string {
+  const identity = { type: entry.definition.type, version: entry.definition.version, config: entry.config };
+  return createHash("sha256").update(stableJson(identity)).digest("hex");
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/** Rebuilds every node's output table from the edges; edges touching disabled nodes carry nothing. */
+export function wire(nodes: Map<string, RuntimeNode>, flow: FlowDocument): void {
+  const tables = new Map<RuntimeNode, Record<string, Target[]>>();
+  for (const node of nodes.values()) tables.set(node, Object.create(null) as Record<string, Target[]>);
+  for (const edge of flow.edges) {
+    const from = nodes.get(edge.from.node);
+    const to = nodes.get(edge.to.node);
+    if (!from || !to) continue;
+    const table = tables.get(from)!;
+    (table[edge.from.port] ??= []).push({ node: to, port: edge.to.port });
+  }
+  for (const [node, table] of tables) node.outputs = table;
+}
