@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { configOf, keyedView, VirtualClock, type Message, type NodeContext } from "../../runtime/sdk/index.ts";
+import { configOf, type Message } from "../../runtime/sdk/index.ts";
 import { harness } from "../../runtime/sdk/testing.ts";
 import debug from "./debug.ts";
 
@@ -53,22 +53,13 @@ describe("debug", () => {
   });
 
   it("labels every message with the configured label, skipped ones noted or not", () => {
-    // The harness does not record labels, so this test gives the node a context of its own.
-    const clock = new VirtualClock();
     const labels: Array<string | undefined> = [];
-    const ignore = () => undefined;
-    const ctx: NodeContext<never> = {
-      nodeId: "under-test", flowId: "test-flow", clock,
-      log: { debug: ignore, info: ignore, warn: ignore, error: ignore },
-      metrics: { count: ignore }, emit: () => true, writable: () => Promise.resolve(),
-      keyed: (init) => keyedView(new Map(), init), status: ignore,
-      debug: (_msg, label) => void labels.push(label),
-    };
     for (const label of ["vibration", ""]) {
-      const node = debug.create(configOf(debug, { label, maxPerSecond: 1 }), ctx);
-      for (let i = 0; i < 4; i++) node.onMessage?.(message(i), "in");
-      clock.advance(1000);
-      node.onMessage?.(message(5), "in");
+      const h = harness(debug, { label, maxPerSecond: 1 });
+      for (let i = 0; i < 4; i++) h.send(message(i));
+      h.clock.advance(1000);
+      h.send(message(5));
+      labels.push(...h.debugLabels);
     }
     assert.deepEqual(labels, ["vibration", "vibration", undefined, undefined]);
   });

@@ -25,6 +25,8 @@ export interface EngineOptions {
   /** Per-node queue limit; past it messages are dropped and counted. */
   readonly nodeCapacity?: number;
   readonly freezeMessages?: boolean;
+  /** Looks up `{ "$secret": name }` references (the encrypted secret store); none by default. */
+  readonly secrets?: (name: string) => string | undefined;
 }
 
 export interface DebugEvent {
@@ -256,6 +258,11 @@ export class Engine {
       },
       debug: (msg, label) => {
         for (const listener of this.listeners.debug) listener({ flowId, node: node.id, label: label ?? node.name ?? node.id, msg });
+      },
+      secret: (ref) => {
+        const value = this.options.secrets?.(ref.$secret);
+        if (value === undefined) throw new AiotError("SECRET_MISSING", `no secret named "${ref.$secret}" in the secret store`, { node: node.id });
+        return value;
       },
     };
     try {

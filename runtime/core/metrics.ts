@@ -55,7 +55,15 @@ export interface NodeMetricsSnapshot {
   readonly errors: number;
   readonly dropped: number;
   readonly queueDepth: number;
-  readonly latencyMs: { readonly count: number; readonly p50: number; readonly p99: number; readonly mean: number };
+  readonly latencyMs: {
+    readonly count: number;
+    readonly p50: number;
+    readonly p99: number;
+    readonly mean: number;
+    readonly sum: number;
+    /** Per-bucket (not cumulative) counts, one per LATENCY_BUCKETS_MS bound plus a last +Inf bucket. */
+    readonly buckets: number[];
+  };
   readonly counters: Readonly<Record<string, number>>;
 }
 
@@ -69,7 +77,7 @@ export function snapshotStats(node: string, type: string, stats: NodeStats): Nod
     errors: stats.errors,
     dropped: stats.dropped,
     queueDepth: stats.queued,
-    latencyMs: { count: h.count, p50: h.quantile(0.5), p99: h.quantile(0.99), mean: h.count ? h.sum / h.count : 0 },
+    latencyMs: { count: h.count, p50: h.quantile(0.5), p99: h.quantile(0.99), mean: h.count ? h.sum / h.count : 0, sum: h.sum, buckets: [...h.counts] },
     counters: Object.fromEntries(stats.custom),
   };
 }

@@ -57,6 +57,11 @@ export interface NodeContext<Out extends string> {
   status(status: NodeStatus): void;
   /** Hands a message to the runtime's debug listeners (CLI output, editor sidebar). */
   debug(msg: Message, label?: string): void;
+  /**
+   * Resolves a `{ "$secret": name }` config field from the runtime's encrypted secret store. Call it
+   * in `create`: a missing secret then fails the deploy with SECRET_MISSING naming the node.
+   */
+  secret(ref: { readonly $secret: string }): string;
 }
 
 /** What `create` returns. Every member is optional; sources implement start/stop, handlers onMessage. */

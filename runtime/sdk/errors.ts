@@ -26,7 +26,9 @@ export const ERROR_CATALOGUE = {
   EXPRESSION_FAILED: "The expression could not be evaluated on this message (a missing field or a wrong type).",
   QUEUE_OVERFLOW: "A node cannot keep up; raise its queue size or concurrency, or slow the source.",
   STATE_SNAPSHOT_INVALID: "Delete or repair the snapshot file named; the flow starts with empty state until then.",
+  FLOW_INVALID: "The flow has the problems listed; fix them (aiotflow validate shows each with its line) and deploy again.",
   DEPLOY_FAILED: "The new flow did not start; the previous one keeps running.",
+  SECRET_MISSING: "Add the secret to the runtime's secret store (admin API: PUT /api/secrets/<name>) or fix the name.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -3,6 +3,7 @@ import { VirtualClock } from "./clock.ts";
 import { configOf } from "./config.ts";
 import type { Logger, NodeContext, NodeDefinition, NodeInstance, NodeStatus } from "./define.ts";
 import type { Message } from "./message.ts";
+import { AiotError } from "./errors.ts";
 import { deepFreeze, keyedView } from "./state.ts";
 
 export interface Emitted {
@@ -29,11 +30,12 @@ export interface LogLine {
 export function harness<C extends TObject, In extends string, Out extends string>(
   definition: NodeDefinition<C, In, Out>,
   rawConfig: Partial<Static<C>> | Record<string, unknown>,
-  options: { clock?: VirtualClock; saturated?: () => boolean } = {},
+  options: { clock?: VirtualClock; saturated?: () => boolean; secrets?: Record<string, string> } = {},
 ) {
   const clock = options.clock ?? new VirtualClock();
   const emitted: Emitted[] = [];
   const debugged: Message[] = [];
+  const debugLabels: Array<string | undefined> = [];
   const logs: LogLine[] = [];
   const statuses: NodeStatus[] = [];
   const counters = new Map<string, number>();
@@ -53,7 +55,15 @@ export function harness<C extends TObject, In extends string, Out extends string
     writable: () => Promise.resolve(),
     keyed: (init) => keyedView(state, init),
     status: (s) => void statuses.push(s),
-    debug: (msg) => void debugged.push(msg),
+    debug: (msg, label) => {
+      debugged.push(msg);
+      debugLabels.push(label);
+    },
+    secret(ref) {
+      const value = options.secrets?.[ref.$secret];
+      if (value === undefined) throw new AiotError("SECRET_MISSING", `no secret named "${ref.$secret}"`, { secret: ref.$secret });
+      return value;
+    },
   };
   const config = configOf(definition, rawConfig) as Static<C>;
   const node: NodeInstance<In> = definition.create(config, ctx);
@@ -64,6 +74,8 @@ export function harness<C extends TObject, In extends string, Out extends string
     clock,
     emitted,
     debugged,
+    /** The label passed with each debugged message, in the same order. */
+    debugLabels,
     logs,
     statuses,
     counters,
