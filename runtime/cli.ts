@@ -1,4 +1,7 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { PACKAGE_ROOT, SHIPPED_FLOWS_DIR } from "./paths.ts";
 import { catalogJson, catalogSummary, nodeManual } from "./catalog-docs.ts";
 import { loadCatalog } from "./catalog.ts";
 import { Engine, type DebugEvent } from "./core/engine.ts";
@@ -6,6 +9,7 @@ import { createLogger, type LogLevel } from "./core/logger.ts";
 import { FlowInvalidError } from "./core/validate.ts";
 import { loadFlowFile, type FlowFileProblem } from "./flow-file.ts";
 import { ERROR_CATALOGUE, errorMessage, isAiotError } from "./sdk/errors.ts";
+import { closest } from "./sdk/suggest.ts";
 
 const HELP: Record<string, string> = {
   main: `aiotflow — low-code flow engine for industrial AIoT
@@ -16,6 +20,8 @@ Commands:
   run <flow.json>       run a flow headless; Ctrl-C drains queued messages and exits
   validate <flow.json>  check a flow; lists every problem with its line, JSON path and code
   nodes [type]          the node catalog, or one node's fields, ports and examples
+  serve                 admin API + live events + /metrics + local runtime + embedded MQTT broker
+  audit verify          check that the audit log's hash chain is unbroken
 
 Options:
   -h, --help            help for aiotflow or for a command (aiotflow run --help)
@@ -26,13 +32,14 @@ Runs the flow on this machine and prints what its debug nodes receive.
 Ctrl-C stops the sources, drains every queued message and exits; a second Ctrl-C exits at once.
 
 Options:
-  --data-dir <dir>      where keyed state is snapshotted (default ./data)
+  --data-dir <dir>      where keyed state is snapshotted, so windows and alarms survive a restart (default ./data)
+  --no-state            keep no state between runs (what npm start's demo does)
   --duration <seconds>  stop by itself after this long (default: run until Ctrl-C)
   --log-level <level>   debug | info | warn | error (default info)
   --json                debug messages and logs as JSON lines (for log shippers)
   --quiet               no debug output, only warnings and the final summary
   -h, --help            this help`,
-  validate: `Usage: aiotflow validate <flow.json> [--json]
+  validate: `Usage: aiotflow validate <flow.json>... [--json]
 
 Checks the flow document against the format and the node catalog and lists every problem at once:
 file:line:column, the JSON path, what is wrong and the error code. Exit code 1 when there are problems.
@@ -50,21 +57,51 @@ Options:
   -h, --help            this help`,
 };
 
+HELP["serve"] = `Usage: aiotflow serve [options]
+
+Starts the admin API (OpenAPI at /api/openapi.json), live events over WebSocket (/api/events),
+Prometheus metrics (/metrics), the local runtime and an embedded MQTT broker. On the very first start
+it creates the user "admin" and prints a one-time password (or takes AIOTFLOW_ADMIN_PASSWORD), and adds
+and deploys the demo flow. Flows that were running are deployed again after a restart.
+
+Options:
+  --port <n>            HTTP port (default 1880; 0 = any free port)
+  --host <addr>         address to listen on (default 127.0.0.1; 0.0.0.0 to accept other machines)
+  --data-dir <dir>      flows, versions, users, audit log, secrets, state (default ./data)
+  --mqtt-port <n>       embedded MQTT broker port (default 1883)
+  --no-mqtt             no embedded broker
+  --no-auth             no login: everyone is admin. For a local demo only.
+  --duration <seconds>  stop by itself after this long
+  --log-level <level>   debug | info | warn | error (default info)
+  -h, --help            this help`;
+
+HELP["audit"] = `Usage: aiotflow audit verify [--data-dir <dir>]
+
+Re-reads the append-only audit log (<data-dir>/audit.jsonl) and checks every record's hash chain;
+exit code 1 and the first broken record when a line was edited, removed or reordered.
+
+Options:
+  --data-dir <dir>      default ./data
+  -h, --help            this help`;
+
 const out = (text: string) => void process.stdout.write(`${text}\n`);
 const err = (text: string) => void process.stderr.write(`${text}\n`);
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === "help" && rest[0] && HELP[rest[0]]) {
+    out(HELP[rest[0]]!);
+    return 0;
+  }
   if (command === undefined || command === "-h" || command === "--help" || command === "help") {
     out(HELP["main"]!);
     return command === undefined ? 2 : 0;
   }
   if (command === "-v" || command === "--version") {
-    const { default: pkg } = await import("../package.json", { with: { type: "json" } });
-    out(pkg.version);
+    out((JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version);
     return 0;
   }
-  const handler = { run, validate, nodes }[command as "run" | "validate" | "nodes"];
+  const handler = { run, validate, nodes, serve: serveCommand, audit }[command as "run" | "validate" | "nodes" | "serve" | "audit"];
   if (!handler) {
     err(`aiotflow: unknown command "${command}"\n\n${HELP["main"]}`);
     return 2;
@@ -81,6 +118,12 @@ export async function main(argv: string[]): Promise<number> {
         "data-dir": { type: "string" },
         duration: { type: "string" },
         "log-level": { type: "string" },
+        port: { type: "string" },
+        host: { type: "string" },
+        "mqtt-port": { type: "string" },
+        "no-mqtt": { type: "boolean" },
+        "no-auth": { type: "boolean" },
+        "no-state": { type: "boolean" },
       },
     });
   } catch (error) {
@@ -94,7 +137,19 @@ export async function main(argv: string[]): Promise<number> {
   return handler(parsed.positionals, parsed.values);
 }
 
-type Options = { json?: boolean; quiet?: boolean; "data-dir"?: string; duration?: string; "log-level"?: string };
+type Options = {
+  json?: boolean;
+  quiet?: boolean;
+  "data-dir"?: string;
+  duration?: string;
+  "log-level"?: string;
+  port?: string;
+  host?: string;
+  "mqtt-port"?: string;
+  "no-mqtt"?: boolean;
+  "no-auth"?: boolean;
+  "no-state"?: boolean;
+};
 
 function printProblems(problems: FlowFileProblem[], json: boolean): void {
   if (json) {
@@ -112,17 +167,21 @@ function printProblems(problems: FlowFileProblem[], json: boolean): void {
 }
 
 async function validate(positionals: string[], options: Options): Promise<number> {
-  const file = positionals[0];
-  if (!file) return usage("validate", "missing <flow.json>");
-  const result = loadFlowFile(file, await loadCatalog());
-  if (!result.ok) {
-    printProblems(result.problems, options.json ?? false);
-    return 1;
+  if (positionals.length === 0) return usage("validate", "missing <flow.json>");
+  const catalog = await loadCatalog();
+  let failed = 0;
+  for (const file of positionals) {
+    const result = loadFlowFile(file, catalog);
+    if (!result.ok) {
+      failed++;
+      printProblems(result.problems, options.json ?? false);
+      continue;
+    }
+    const { flow, nodes } = result.value;
+    if (options.json) out(JSON.stringify({ ok: true, file, flow: flow.id, nodes: nodes.length, edges: flow.edges.length }));
+    else out(`${file}: ok — flow "${flow.id}", ${nodes.length} nodes, ${flow.edges.length} edges`);
   }
-  const { flow, nodes } = result.value;
-  if (options.json) out(JSON.stringify({ ok: true, flow: flow.id, nodes: nodes.length, edges: flow.edges.length }));
-  else out(`${file}: ok — flow "${flow.id}", ${nodes.length} nodes, ${flow.edges.length} edges`);
-  return 0;
+  return failed > 0 ? 1 : 0;
 }
 
 async function nodes(positionals: string[], options: Options): Promise<number> {
@@ -131,7 +190,8 @@ async function nodes(positionals: string[], options: Options): Promise<number> {
   if (type) {
     const definition = catalog.get(type);
     if (!definition) {
-      err(`aiotflow nodes: no node type "${type}" [FLOW_UNKNOWN_NODE_TYPE]; known types: ${[...catalog.keys()].join(", ")}`);
+      const hint = closest(type, [...catalog.keys()]);
+      err(`aiotflow nodes: no node type "${type}"${hint ? ` (did you mean "${hint}"?)` : ""} [FLOW_UNKNOWN_NODE_TYPE]; known types: ${[...catalog.keys()].join(", ")}`);
       return 1;
     }
     out(options.json ? JSON.stringify(catalogJson(new Map([[type, definition]]))[0], null, 2) : nodeManual(definition));
@@ -141,13 +201,105 @@ async function nodes(positionals: string[], options: Options): Promise<number> {
   return 0;
 }
 
+/** setTimeout's limit (2^31 - 1 ms); longer runs simply have no --duration. */
+const MAX_DURATION_S = 2_147_483;
+
+/** Reads --log-level and --duration; a usage message when either is malformed. */
+function commonRunOptions(command: string, options: Options): { level: LogLevel; duration: number | undefined } | string {
+  const level = (options["log-level"] ?? (options.quiet ? "warn" : "info")) as LogLevel;
+  if (!["debug", "info", "warn", "error"].includes(level)) return `--log-level must be debug, info, warn or error, not "${level}"`;
+  const duration = options.duration === undefined ? undefined : Number(options.duration);
+  if (duration !== undefined && !(duration > 0 && duration <= MAX_DURATION_S)) {
+    return `--duration must be a number of seconds between 0 and ${MAX_DURATION_S} (24 days), not "${options.duration}"`;
+  }
+  return { level, duration };
+}
+
+/** Resolves on Ctrl-C / SIGTERM, after `duration` seconds or on `stop()`; a second Ctrl-C exits at once. */
+function stopSignal(duration: number | undefined, log: { info(message: string): void }): { stopped: Promise<void>; stop(reason: string): void } {
+  let stopping = false;
+  let resolve!: () => void;
+  const stopped = new Promise<void>((r) => (resolve = r));
+  const stop = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`stopping (${reason}): draining queued messages`);
+    resolve();
+  };
+  const interrupt = () => {
+    if (stopping) {
+      err("aiotflow: second interrupt, exiting without draining");
+      process.exit(130);
+    }
+    stop("interrupted");
+  };
+  process.on("SIGINT", interrupt);
+  process.on("SIGTERM", interrupt);
+  if (duration) setTimeout(() => stop(`--duration ${duration} s`), duration * 1000).unref();
+  return { stopped, stop };
+}
+
+async function serveCommand(_positionals: string[], options: Options): Promise<number> {
+  const common = commonRunOptions("serve", options);
+  if (typeof common === "string") return usage("serve", common);
+  const port = Number(options.port ?? 1880);
+  const mqttPort = Number(options["mqtt-port"] ?? 1883);
+  for (const [name, value] of [["--port", port], ["--mqtt-port", mqttPort]] as const) {
+    if (!Number.isInteger(value) || value < 0 || value > 65535) return usage("serve", `${name} must be a port number 0-65535`);
+  }
+  const log = createLogger({ level: common.level, json: options.json ?? false });
+  const auth = !options["no-auth"];
+  if (!auth) {
+    err("\n  WARNING: --no-auth — anyone who can reach this port can change and deploy flows and read secrets' names.");
+    err("  Use it for a local demo only, never on a network.\n");
+  }
+  const { serve } = await import("./serve.ts");
+  const host = options.host ?? "127.0.0.1";
+  let served;
+  try {
+    served = await serve({
+      catalog: await loadCatalog(),
+      dataDir: options["data-dir"] ?? "data",
+      port,
+      host,
+      ...(options["no-mqtt"] ? {} : { mqttPort }),
+      auth,
+      logger: log,
+      seedFlow: join(SHIPPED_FLOWS_DIR, "pump-monitoring.json"),
+      ...(process.env["AIOTFLOW_ADMIN_PASSWORD"] ? { adminPassword: process.env["AIOTFLOW_ADMIN_PASSWORD"] } : {}),
+    });
+  } catch (error) {
+    err(`aiotflow serve: ${isAiotError(error) ? `${error.toString()}\n  ${error.hint}` : errorMessage(error)}`);
+    return 1;
+  }
+  out(`aiotflow serving on ${served.url}`);
+  out(`  API        ${served.url}/api  (OpenAPI: ${served.url}/api/openapi.json)`);
+  out(`  events     ${served.url.replace("http", "ws")}/api/events`);
+  out(`  metrics    ${served.url}/metrics`);
+  if (served.mqttUrl) out(`  MQTT       ${served.mqttUrl}`);
+  if (served.adminPassword) {
+    out(`\n  First start: user "admin", one-time password: ${served.adminPassword}`);
+    out(`  Log in: curl -s -X POST ${served.url}/api/auth/login -H 'content-type: application/json' -d '{"username":"admin","password":"<password>"}'\n`);
+  }
+  await stopSignal(common.duration, log).stopped;
+  await served.close();
+  return 0;
+}
+
+async function audit(positionals: string[], options: Options): Promise<number> {
+  if (positionals[0] !== "verify") return usage("audit", positionals[0] ? `unknown audit command "${positionals[0]}"` : "missing \"verify\"");
+  const { auditVerify } = await import("./store/audit-cli.ts");
+  const result = await auditVerify(options["data-dir"] ?? "data");
+  (result.code === 0 ? out : err)(result.text);
+  return result.code;
+}
+
 async function run(positionals: string[], options: Options): Promise<number> {
   const file = positionals[0];
   if (!file) return usage("run", "missing <flow.json>");
-  const level = (options["log-level"] ?? (options.quiet ? "warn" : "info")) as LogLevel;
-  if (!["debug", "info", "warn", "error"].includes(level)) return usage("run", `--log-level must be debug, info, warn or error, not "${level}"`);
-  const duration = options.duration === undefined ? undefined : Number(options.duration);
-  if (duration !== undefined && !(duration > 0)) return usage("run", `--duration must be a number of seconds > 0, not "${options.duration}"`);
+  const common = commonRunOptions("run", options);
+  if (typeof common === "string") return usage("run", common);
+  const { level, duration } = common;
   const catalog = await loadCatalog();
   const loaded = loadFlowFile(file, catalog);
   if (!loaded.ok) {
@@ -155,9 +307,23 @@ async function run(positionals: string[], options: Options): Promise<number> {
     return 1;
   }
   const log = createLogger({ level, json: options.json ?? false });
-  const engine = new Engine({ catalog, logger: log, dataDir: options["data-dir"] ?? "data" });
-  if (!options.quiet) engine.on("debug", (event) => out(formatDebug(event, options.json ?? false)));
+  const dataDir = options["no-state"] ? undefined : (options["data-dir"] ?? "data");
+  const engine = new Engine({ catalog, logger: log, ...(dataDir ? { dataDir } : {}) });
   const flow = loaded.value.flow;
+  const signal = stopSignal(duration, log);
+  // `aiotflow run ... | head` closes our stdout: stop printing, drain and exit normally.
+  let printing = !options.quiet;
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    printing = false;
+    signal.stop(error.code === "EPIPE" ? "output closed" : `output failed: ${error.message}`);
+  });
+  engine.on("debug", (event) => {
+    if (printing) out(formatDebug(event, options.json ?? false));
+  });
+  log.info(
+    `starting flow "${flow.id}" (${flow.nodes.length} nodes)${duration ? ` for ${duration} s` : ""}; ` +
+      `${dataDir ? `keyed state kept in ${dataDir}/state` : "keyed state not kept (--no-state)"}; Ctrl-C to stop`,
+  );
   try {
     await engine.deploy(flow);
   } catch (error) {
@@ -165,22 +331,7 @@ async function run(positionals: string[], options: Options): Promise<number> {
     else err(isAiotError(error) ? `aiotflow run: ${error.toString()}` : `aiotflow run: ${errorMessage(error)}`);
     return 1;
   }
-  log.info(`running flow "${flow.id}" (${flow.nodes.length} nodes)${duration ? ` for ${duration} s` : ""}; Ctrl-C to stop`);
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = () => {
-      if (stopping) {
-        err("aiotflow: second interrupt, exiting without draining");
-        process.exit(130);
-      }
-      stopping = true;
-      log.info("stopping: draining queued messages");
-      resolve();
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-    if (duration) setTimeout(stop, duration * 1000).unref();
-  });
+  await signal.stopped;
   await engine.stop();
   printSummary(engine.metrics());
   return 0;
@@ -189,26 +340,46 @@ async function run(positionals: string[], options: Options): Promise<number> {
 function formatDebug(event: DebugEvent, json: boolean): string {
   const { msg } = event;
   if (json) return JSON.stringify({ node: event.node, label: event.label, ...msg });
-  const time = new Date(msg.ts).toISOString().slice(11, 23);
+  const skipped = typeof msg.meta?.["skipped"] === "number" ? ` (+${msg.meta["skipped"]} not shown)` : "";
   const text = describePayload(msg.payload);
-  return `${time} [${event.label}] ${msg.key ?? msg.topic}  ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`;
+  return `${localTime(msg.ts)} [${event.label}${skipped}] ${msg.key ?? msg.topic}  ${text.length > 200 ? `${text.slice(0, 200)}…` : text}${why(msg.meta)}`;
 }
 
-/** Flat objects as `name=value` pairs (numbers to 3 decimals), anything else as JSON. */
+/** Event time as local wall-clock time, HH:MM:SS.mmm. */
+function localTime(ms: number): string {
+  const d = new Date(ms);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, "0")}`;
+}
+
+/** A coded error as `CODE: message`, a flat object as `name=value` pairs, anything else as JSON. */
 function describePayload(payload: unknown): string {
   const round = (v: unknown) => (typeof v === "number" && !Number.isInteger(v) ? Number(v.toFixed(3)) : v);
   if (payload && typeof payload === "object" && !Array.isArray(payload)) {
-    const entries = Object.entries(payload);
+    const record = payload as Record<string, unknown>;
+    if (typeof record["code"] === "string" && typeof record["message"] === "string") return `${record["code"]}: ${record["message"]}`;
+    const entries = Object.entries(record);
     if (entries.every(([, v]) => v === null || typeof v !== "object")) return entries.map(([k, v]) => `${k}=${round(v)}`).join(" ");
   }
   return JSON.stringify(payload, (_k, v: unknown) => round(v)) ?? String(payload);
 }
 
+/** Why a reading was rejected or flagged, from the cleaner's meta. */
+function why(meta: Readonly<Record<string, unknown>> | undefined): string {
+  const rejected = meta?.["rejected"] as { field?: string; reason?: string } | undefined;
+  if (rejected?.reason) return `  ← ${rejected.field ?? ""} ${rejected.reason}`;
+  const quality = meta?.["quality"] as Record<string, string> | undefined;
+  return quality ? `  ← ${Object.entries(quality).map(([f, q]) => `${f} ${q}`).join(", ")}` : "";
+}
+
 function printSummary(metrics: ReturnType<Engine["metrics"]>): void {
-  err("\nnode                 type               in        out       errors  dropped  p99 ms");
+  err("\nnode                 type               in        out       errors  dropped  p99 ms  counters");
   for (const m of metrics) {
+    const counters = Object.entries(m.counters)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ");
     err(
-      `${m.node.padEnd(20)} ${m.type.padEnd(18)} ${String(m.in).padStart(9)} ${String(m.out).padStart(9)} ${String(m.errors).padStart(8)} ${String(m.dropped).padStart(8)}  ${m.latencyMs.count ? m.latencyMs.p99 : "-"}`,
+      `${m.node.padEnd(20)} ${m.type.padEnd(18)} ${String(m.in).padStart(9)} ${String(m.out).padStart(9)} ${String(m.errors).padStart(8)} ${String(m.dropped).padStart(8)}  ${String(m.latencyMs.count ? m.latencyMs.p99 : "-").padStart(6)}  ${counters}`,
     );
   }
 }

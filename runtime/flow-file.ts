@@ -17,9 +17,11 @@ export function loadFlowFile(file: string, catalog: Catalog): FlowFileResult {
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : errorMessage(error);
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory, not a flow file" : errorMessage(error);
     return { ok: false, problems: [{ error: new AiotError("FLOW_FILE_UNREADABLE", `cannot read flow: ${reason}`, { file }), location: file }] };
   }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte-order mark, as Windows editors write
   const parsed = parseFlowText(text, file);
   if (!parsed.ok) return { ok: false, problems: parsed.errors.map((error) => ({ error, location: String(error.details.file ?? file) })) };
   const result = validateFlow(parsed.value, catalog);

@@ -30,12 +30,13 @@ describe("local runtime", () => {
   });
 
   it("keeps the previous version running when the new one fails to start, and says so", async () => {
-    const { runtime, probe } = setup();
+    const { runtime, probe, events } = setup();
     await runtime.deploy("line-1", 1, v1);
     const outcome = await runtime.deploy("line-1", 2, broken);
     assert.equal(outcome.ok, false);
     assert.equal(!outcome.ok && outcome.error.code, "NODE_START_FAILED");
-    assert.match(!outcome.ok ? outcome.error.message : "", /version 1 keeps running/);
+    const failed = events.find((e) => e.type === "deploy" && e.phase === "failed");
+    assert.match(failed?.type === "deploy" ? (failed.detail ?? "") : "", /device unreachable; version 1 keeps running/);
     assert.equal(runtime.flows()[0]!.version, 1);
     probe.sources.get("src")!(reading(1));
     await new Promise((resolve) => setImmediate(resolve));

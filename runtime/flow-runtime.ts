@@ -63,7 +63,7 @@ export class FlowRuntime implements LocalRuntime {
           : { code: isAiotError(error) ? error.code : "DEPLOY_FAILED", message: errorMessage(error) };
       const keeps = existing?.state === "running" ? `; version ${existing.version} keeps running` : "";
       this.publish({ type: "deploy", flowId, version, phase: "failed", detail: `${failure.message}${keeps}`, at: Date.now() });
-      return { ok: false, error: { ...failure, message: `${failure.message}${keeps}` }, durationMs: elapsed() };
+      return { ok: false, error: failure, durationMs: elapsed() }; // what keeps running is the caller's to say
     }
   }
 

@@ -2,6 +2,9 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { describe, it } from "node:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -48,15 +51,15 @@ describe("aiotflow CLI", () => {
   });
 
   it("runs a flow headless, prints live results and drains on stop", async () => {
-    const { code, stdout, stderr } = await aiotflow("run", "flows/pump-monitoring.json", "--duration", "6", "--data-dir", ".tmp/cli-test");
+    const { code, stdout, stderr } = await aiotflow("run", "flows/pump-monitoring.json", "--duration", "6", "--data-dir", mkdtempSync(join(tmpdir(), "aiotflow-cli-")));
     assert.equal(code, 0, stderr);
     assert.match(stdout, /\[features\] pump-1  vibration_mean=\d/);
-    assert.match(stderr, /stopping: draining queued messages/);
+    assert.match(stderr, /stopping \(--duration 6 s\): draining queued messages/);
     assert.match(stderr, /^features\s+sliding-window\s+\d+/m);
   });
 
   it("drains and exits cleanly on Ctrl-C (SIGINT)", async () => {
-    const child = spawn(process.execPath, ["bin/aiotflow.js", "run", "test/fixtures/fast-sensor.json", "--data-dir", ".tmp/cli-sigint"], { cwd: root });
+    const child = spawn(process.execPath, ["bin/aiotflow.js", "run", "test/fixtures/fast-sensor.json", "--no-state"], { cwd: root, timeout: 30_000 });
     let stdout = "";
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -70,10 +73,22 @@ describe("aiotflow CLI", () => {
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     assert.equal(code, 0, stderr);
     assert.match(stdout, /\[raw\] pump-1 {2}vibration=/);
-    assert.match(stderr, /stopping: draining queued messages/);
+    assert.match(stderr, /stopping \(interrupted\): draining queued messages/);
     const summary = /^show\s+debug\s+(\d+)/m.exec(stderr);
     const emitted = /^pump\s+simulated-sensor\s+0\s+(\d+)/m.exec(stderr);
     assert.ok(summary && emitted && summary[1] === emitted[1], `every emitted reading reached the debug node:\n${stderr}`);
+  });
+
+  it("stops quietly, drained, when its output pipe closes (aiotflow run ... | head)", async () => {
+    const child = spawn(process.execPath, ["bin/aiotflow.js", "run", "test/fixtures/fast-sensor.json", "--no-state"], { cwd: root, timeout: 30_000 });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+    child.stdout.destroy(); // what `| head -1` does once it has its line
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /stopping \(output closed\)/);
+    assert.doesNotMatch(stderr, /EPIPE|\n\s+at /);
   });
 
   it("documents the catalog and each node", async () => {
@@ -82,7 +97,7 @@ describe("aiotflow CLI", () => {
     assert.match(one.stdout, /^threshold \(v1, gates\)/);
     assert.match(one.stdout, /Outputs:\n {2}alarm/);
     assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /no node type "thresold"/);
+    assert.match(unknown.stderr, /no node type "thresold" \(did you mean "threshold"\?\)/);
   });
 
   it("gives help for every command and refuses unknown ones", async () => {

@@ -79,12 +79,21 @@ describe("map", () => {
     { name: "nothing to do", config: {}, path: "config.set" },
     { name: "an expression that is not text", config: { set: { x: 42 } }, path: "config.set.x" },
     { name: "an unknown mode", config: { set: { x: "1" }, mode: "append" }, path: "config.mode" },
+    { name: "a call to a function that does not exist", config: { set: { x: "process.exit(1)" } }, path: "config.set.x" },
+    { name: "a misspelt function", config: { set: { x: "sqr(payload.v)" } }, path: "config.set.x" },
+    { name: "a field named __proto__", config: JSON.parse('{ "set": { "__proto__": "payload.v" } }') as object, path: "config.set.__proto__" },
   ];
   for (const { name, config, path } of badConfigs) {
     it(`refuses a config with ${name} at ${path}`, () => {
       assert.throws(() => configOf(map, config), { code: "NODE_CONFIG_INVALID", details: { path, nodeType: "map" } });
     });
   }
+
+  it("refuses a result that is not a finite number (division by zero) with EXPRESSION_FAILED", () => {
+    const h = harness(map, { set: { per_amp: "payload.power / payload.current" } });
+    assert.throws(() => h.send({ topic: "t", ts: 0, payload: { power: 5, current: 0 } }), { code: "EXPRESSION_FAILED", message: /gives Infinity/ });
+    assert.equal(h.emitted.length, 0);
+  });
 
   it("documents the expression language", () => assert.match(map.docs ?? "", /filtrex/));
 });

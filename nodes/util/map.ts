@@ -59,6 +59,10 @@ Example: \`{ "set": { "vibration_in_s": "payload.vibration / 25.4", "hot": "payl
   check(config) {
     const problems: ConfigProblem[] = [];
     for (const name of Object.keys(config.set)) {
+      if (name === "__proto__" || name === "constructor" || name === "prototype") {
+        problems.push({ path: `set.${name}`, message: `"${name}" cannot be a field name; choose another` });
+        continue;
+      }
       const problem = expressionProblem(config.set[name]!);
       if (problem) problems.push({ path: `set.${name}`, message: problem });
     }

@@ -2,7 +2,8 @@
  * Window statistics shared by sliding-window and tumbling-window. Not a node.
  *
  * All state here is plain JSON (numbers and arrays) because it lives in `ctx.keyed`, which is
- * snapshotted and carried across redeploys. Sums are kept relative to a `shift` (a value near the
+ * snapshotted and carried across redeploys of an unchanged node (a node whose config changed starts
+ * empty: its old windows may not fit the new config). Sums are kept relative to a `shift` (a value near the
  * data) so that `sumSq / n - mean^2` does not lose the variance of, say, 55.0 +- 0.2 °C to rounding.
  */
 import { AiotError, isRecord, Type, type Message } from "../../runtime/sdk/index.ts";

@@ -65,7 +65,8 @@ describe("engine", () => {
       hint: undefined,
       input: reading(3),
     });
-    assert.equal(engine.metrics().find((m) => m.node === "step")!.errors, 1);
+    const step = engine.metrics().find((m) => m.node === "step")!;
+    assert.deepEqual([step.in, step.out, step.errors], [6, 5, 1], "an error is counted as an error, not as output");
     await engine.stop();
   });
 
@@ -128,6 +129,62 @@ describe("engine", () => {
     assert.equal(metrics.in, 20);
     assert.equal(metrics.queueDepth, 0);
     await engine.stop();
+  });
+
+  it("survives an async node that throws synchronously on a long backlog (no recursion, nothing stuck)", async () => {
+    const probe = probeNodes();
+    let calls = 0;
+    const picky = defineNode({
+      type: "test-picky",
+      version: 1,
+      family: "sinks",
+      title: "Picky",
+      summary: "Async, but throws before returning a promise for most messages.",
+      config: Config({}),
+      inputs: { in: { kind: "any", description: "x" } },
+      outputs: { out: { kind: "any", description: "x" } },
+      examples: [],
+      concurrency: 1,
+      create: (_c, ctx) => ({
+        onMessage(msg) {
+          if (calls++ === 0) return new Promise<void>((resolve) => setTimeout(resolve, 5)).then(() => void ctx.emit("out", msg));
+          throw new Error("refused");
+        },
+      }),
+    });
+    const engine = new Engine({ catalog: new Map([...probe.definitions, picky].map((d) => [d.type, d])) });
+    await engine.deploy(flowOf([["src", "test-source"], ["p", "test-picky"], ["out", "test-sink"]], ["src.out->p.in", "p.out->out.in"]));
+    for (let i = 0; i < 50_000; i++) probe.sources.get("src")!(reading(i));
+    await engine.idle();
+    const metrics = engine.metrics().find((m) => m.node === "p")!;
+    assert.deepEqual([metrics.in, metrics.errors, metrics.queueDepth, metrics.out], [50_000, 49_999, 0, 1]);
+    await engine.stop();
+  });
+
+  it("tracks a promise returned by a node that declared no concurrency, so stop() waits for it", async () => {
+    const probe = probeNodes();
+    const lazy = defineNode({
+      type: "test-lazy",
+      version: 1,
+      family: "util",
+      title: "Lazy",
+      summary: "Emits after a real delay without declaring concurrency.",
+      config: Config({}),
+      inputs: { in: { kind: "any", description: "x" } },
+      outputs: { out: { kind: "any", description: "x" } },
+      examples: [],
+      create: (_c, ctx) => ({
+        async onMessage(msg) {
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          ctx.emit("out", msg);
+        },
+      }),
+    });
+    const engine = new Engine({ catalog: new Map([...probe.definitions, lazy].map((d) => [d.type, d])) });
+    await engine.deploy(flowOf([["src", "test-source"], ["l", "test-lazy"], ["out", "test-sink"]], ["src.out->l.in", "l.out->out.in"]));
+    for (let i = 0; i < 100; i++) probe.sources.get("src")!(reading(i));
+    await engine.stop();
+    assert.equal(probe.received.get("out")!.length, 100);
   });
 
   it("tells sources to pause past the high-water mark and resumes them below it", async () => {

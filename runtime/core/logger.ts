@@ -23,7 +23,9 @@ export function createLogger(options: { level?: LogLevel; json?: boolean; fields
     const context = Object.entries(all)
       .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
       .join(" ");
-    write(`${new Date().toISOString().slice(11, 19)} ${level.toUpperCase().padEnd(5)} ${message}${context ? `  ${context}` : ""}`);
+    const now = new Date();
+    const time = [now.getHours(), now.getMinutes(), now.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
+    write(`${time} ${level.toUpperCase().padEnd(5)} ${message}${context ? `  ${context}` : ""}`);
   };
   return {
     debug: log("debug"),

@@ -20,8 +20,10 @@ export class RuntimeNode {
   /** 0 for synchronous nodes; otherwise the number of messages allowed in flight. */
   readonly concurrency: number;
   inflight = 0;
-  /** Async nodes only: messages waiting for a free slot (port, message, unused). */
-  readonly inbox = new TripleRing<string, Message, 0>(16);
+  /** Async nodes only: messages waiting for a free slot (port, message, this node). */
+  readonly inbox = new TripleRing<string, Message, RuntimeNode>(16);
+  /** True while the scheduler is starting waiting messages (guards against re-entry). */
+  pumping = false;
   status: NodeStatus = { state: "idle" };
   started = false;
   closed = false;

@@ -48,7 +48,7 @@ export class Scheduler {
       return false;
     }
     if (this.options.freezeMessages) deepFreeze(msg);
-    from.stats.out++;
+    if (port !== ERROR_PORT) from.stats.out++; // errors are counted as errors, not as output
     if (this.holding && from.isSource) {
       from.stats.count("held_during_redeploy");
       this.held.push([from, port, msg]);
@@ -84,7 +84,7 @@ export class Scheduler {
     const held = this.held;
     this.held = [];
     for (const [node, port, msg] of held) {
-      node.stats.out--; // counted when parked
+      if (port !== ERROR_PORT) node.stats.out--; // counted when parked
       this.emit(node, port, msg);
     }
     this.settle();
@@ -122,13 +122,8 @@ export class Scheduler {
 
   private readonly deliver = (node: RuntimeNode, port: string, msg: Message): void => {
     if (node.concurrency > 0) {
-      if (node.inflight < node.concurrency) {
-        node.stats.queued--;
-        this.queued--;
-        this.startAsync(node, port, msg);
-      } else {
-        node.inbox.push(port, msg, 0); // still counted as queued
-      }
+      node.inbox.push(port, msg, node); // still counted as queued until a slot takes it
+      this.pump(node);
       return;
     }
     node.stats.queued--;
@@ -138,45 +133,54 @@ export class Scheduler {
     const started = sampled ? performance.now() : 0;
     try {
       const result = node.handler!(msg, port);
-      if (result !== undefined) result.then(undefined, (error: unknown) => this.fail(node, msg, error));
+      // A node that returns a promise without declaring concurrency: still tracked as in flight,
+      // so stop() waits for it and nothing it emits later is lost.
+      if (result !== undefined) this.track(node, msg, result);
     } catch (error) {
       this.fail(node, msg, error);
     }
     if (sampled) stats.latency.observe(performance.now() - started);
   };
 
-  private startAsync(node: RuntimeNode, port: string, msg: Message): void {
-    node.inflight++;
-    this.inflight++;
+  /** Starts waiting messages of an async node while it has free slots. A loop, never recursion. */
+  private pump(node: RuntimeNode): void {
+    if (node.pumping) return;
+    node.pumping = true;
+    while (node.inflight < node.concurrency && node.inbox.size > 0) {
+      node.stats.queued--;
+      this.queued--;
+      node.inbox.shift(this.startAsync);
+    }
+    node.pumping = false;
+  }
+
+  private readonly startAsync = (port: string, msg: Message, node: RuntimeNode): void => {
     node.stats.in++;
-    const started = performance.now();
-    const finish = () => {
-      node.stats.latency.observe(performance.now() - started);
-      node.inflight--;
-      this.inflight--;
-      if (node.inbox.size > 0) {
-        node.stats.queued--;
-        this.queued--;
-        node.inbox.shift(this.startNext(node));
-      }
-      this.settle();
-    };
     let result: void | Promise<void>;
     try {
       result = node.handler!(msg, port);
     } catch (error) {
       this.fail(node, msg, error);
-      finish();
       return;
     }
-    Promise.resolve(result).then(finish, (error: unknown) => {
+    this.track(node, msg, Promise.resolve(result));
+  };
+
+  private track(node: RuntimeNode, msg: Message, result: Promise<void>): void {
+    node.inflight++;
+    this.inflight++;
+    const started = performance.now();
+    const finish = () => {
+      node.stats.latency.observe(performance.now() - started);
+      node.inflight--;
+      this.inflight--;
+      if (node.concurrency > 0) this.pump(node);
+      this.settle();
+    };
+    result.then(finish, (error: unknown) => {
       this.fail(node, msg, error);
       finish();
     });
-  }
-
-  private startNext(node: RuntimeNode) {
-    return (port: string, msg: Message) => this.startAsync(node, port, msg);
   }
 
   /** A node threw or rejected: count it, wrap it in a coded error, route it, carry on. */

@@ -4,6 +4,7 @@ import { applyDefaults, parseConfig, schemaProblems } from "../sdk/config.ts";
 import type { AnyNodeDefinition } from "../sdk/define.ts";
 import { AiotError, errorMessage } from "../sdk/errors.ts";
 import { ERROR_PORT, PORT_KINDS, portKindsFit, type PortKind } from "../sdk/ports.ts";
+import { closest } from "../sdk/suggest.ts";
 import { findCycles } from "./cycles.ts";
 import { FlowDocumentSchema, type FlowDocument, type FlowNode } from "./flow-format.ts";
 
@@ -44,7 +45,9 @@ export function parseFlowText(text: string, file = "<flow>"): { ok: true; value:
     const before = text.slice(0, first.offset);
     const where = `${file}:${before.split("\n").length}:${first.offset - before.lastIndexOf("\n")}`;
     const found = text.slice(first.offset, first.offset + Math.max(1, first.length)).slice(0, 20);
-    const message = `invalid JSON: ${describeParseError(printParseErrorCode(first.error))}${found ? ` at "${found}"` : " at end of file"}`;
+    // Show what was found, with control characters and binary escaped so the terminal stays sane.
+    const shown = JSON.stringify(found).slice(1, -1).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    const message = `invalid JSON: ${describeParseError(printParseErrorCode(first.error))}${found ? ` at "${shown}"` : " at end of file"}`;
     return { ok: false, errors: [new AiotError("FLOW_JSON_MALFORMED", message, { file: where })] };
   }
 }
@@ -158,27 +161,4 @@ function portOf(
     return undefined;
   }
   return spec.kind;
-}
-
-/** The candidate within edit distance 3 of `name`, for "did you mean" hints. */
-function closest(name: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 4;
-  for (const candidate of candidates) {
-    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) (best = candidate), (bestDistance = d);
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }

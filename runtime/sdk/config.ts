@@ -3,6 +3,7 @@ import Compile from "typebox/compile";
 import Value from "typebox/value";
 import type { AnyNodeDefinition } from "./define.ts";
 import { AiotError } from "./errors.ts";
+import { closest } from "./suggest.ts";
 
 interface SchemaError {
   keyword: string;
@@ -37,6 +38,16 @@ export function schemaProblems(schema: TSchema, value: unknown, basePath: string
     .map((e) => e.schemaPath.replace(/\/properties\/[^/]+$/, "/"));
   const live = errors.filter((e) => !deadBranches.some((branch) => `${e.schemaPath}/`.startsWith(branch)));
   const problems: Array<{ path: string; message: string }> = [];
+  // A discriminated union whose discriminant is absent (`window: { sizeMs: 1000 }`): ask for it.
+  for (const union of errors.filter((e) => e.keyword === "anyOf")) {
+    const branches = (schemaAt(schema, union.schemaPath)?.anyOf ?? []) as Array<{ properties?: Record<string, { const?: unknown }> }>;
+    const tag = Object.keys(branches[0]?.properties ?? {}).find((name) => branches.every((b) => b.properties?.[name]?.const !== undefined));
+    const at = valueAt(value, union.instancePath);
+    if (!tag || !at || typeof at !== "object" || Object.hasOwn(at, tag)) continue;
+    const allowed = branches.map((b) => b.properties![tag]!.const);
+    problems.push({ path: jsonPointerToPath(basePath, `${union.instancePath}/${tag}`), message: `is missing: one of ${JSON.stringify(allowed)}` });
+    for (let i = live.length - 1; i >= 0; i--) if (live[i]!.schemaPath.startsWith(union.schemaPath)) live.splice(i, 1);
+  }
   // Every branch refused the discriminant (`by: "hours"`): say which values it may take.
   for (const union of errors.filter((e) => e.keyword === "anyOf")) {
     const tags = errors.filter((e) => e.keyword === "const" && e.schemaPath.startsWith(`${union.schemaPath}/anyOf/`) && e.instancePath.startsWith(union.instancePath));
@@ -51,11 +62,16 @@ export function schemaProblems(schema: TSchema, value: unknown, basePath: string
   for (const error of live) {
     if (error.keyword === "boolean") continue; // duplicate of the additionalProperties error
     if (error.keyword === "anyOf" && live.some((e) => e !== error && e.instancePath.startsWith(error.instancePath))) continue;
-    const { path, message } = describe(error, basePath);
+    const { path, message } = describe(error, basePath, schema);
     const id = `${path}\u0000${message}`;
     if (!seen.has(id)) problems.push({ path, message }), seen.add(id);
   }
   return problems;
+}
+
+function valueAt(value: unknown, pointer: string): unknown {
+  for (const part of pointer.split("/").slice(1)) value = (value as Record<string, unknown> | undefined)?.[part.replace(/~1/g, "/").replace(/~0/g, "~")];
+  return value;
 }
 
 function schemaAt(schema: TSchema, pointer: string): { anyOf?: unknown[] } | undefined {
@@ -64,12 +80,17 @@ function schemaAt(schema: TSchema, pointer: string): { anyOf?: unknown[] } | und
   return node as { anyOf?: unknown[] } | undefined;
 }
 
-function describe(error: SchemaError, basePath: string): { path: string; message: string } {
+function describe(error: SchemaError, basePath: string, schema: TSchema): { path: string; message: string } {
   const path = jsonPointerToPath(basePath, error.instancePath);
   switch (error.keyword) {
     case "additionalProperties": {
       const names = (error.params["additionalProperties"] as string[] | undefined) ?? [];
-      return { path, message: `unknown field${names.length > 1 ? "s" : ""} ${names.map((n) => `"${n}"`).join(", ")}` };
+      const known = Object.keys((schemaAt(schema, error.schemaPath) as { properties?: object } | undefined)?.properties ?? {});
+      const described = names.map((n) => {
+        const hint = closest(n, known);
+        return `"${n}"${hint ? ` (did you mean "${hint}"?)` : ""}`;
+      });
+      return { path, message: `unknown field${names.length > 1 ? "s" : ""} ${described.join(", ")}` };
     }
     case "required": {
       const names = (error.params["requiredProperties"] as string[] | undefined) ?? [];
@@ -97,6 +118,16 @@ function inlineSecrets(schema: TSchema, value: unknown, path: string): string[] 
   }
   if (s.items && Array.isArray(value)) return value.flatMap((item, i) => inlineSecrets(s.items!, item, `${path}[${i}]`));
   return [];
+}
+
+/** `__proto__` and friends as own keys (JSON.parse makes them): a copy would silently drop them. */
+function reservedKeys(value: unknown, path: string): string[] {
+  if (value === null || typeof value !== "object") return [];
+  return Object.keys(value).flatMap((key) => {
+    const at = Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`;
+    if (key === "__proto__" || key === "constructor" || key === "prototype") return [at];
+    return reservedKeys((value as Record<string, unknown>)[key], at);
+  });
 }
 
 type DefaultsSchema = TSchema & { default?: unknown; properties?: Record<string, DefaultsSchema>; items?: DefaultsSchema; anyOf?: DefaultsSchema[]; const?: unknown };
@@ -136,6 +167,13 @@ export function parseConfig<C extends TObject>(
   raw: unknown,
   basePath = "config",
 ): ConfigResult<Static<C>> {
+  const reserved = reservedKeys(raw, basePath);
+  if (reserved.length > 0) {
+    return {
+      ok: false,
+      errors: reserved.map((path) => new AiotError("NODE_CONFIG_INVALID", "this field name is reserved; choose another", { path, nodeType: definition.type })),
+    };
+  }
   const withDefaults = applyDefaults(definition.config, Value.Clone(raw ?? {}));
   const secrets = inlineSecrets(definition.config, withDefaults, "");
   if (secrets.length > 0) {

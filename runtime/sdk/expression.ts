@@ -21,8 +21,19 @@ export interface Expression {
   evaluate(scope: object): unknown;
 }
 
-/** Compiles once; throws EXPRESSION_INVALID with filtrex's parse message on bad syntax. */
+/** filtrex's built-in functions; any other call would only fail when a message arrives. */
+const FUNCTIONS = new Set(["abs", "ceil", "floor", "log", "log2", "log10", "max", "min", "round", "sqrt"]);
+const KEYWORDS = new Set(["if", "then", "else", "and", "or", "not", "in", "mod"]);
+
+/** Compiles once; throws EXPRESSION_INVALID on bad syntax or a call to a function that does not exist. */
 export function compileExpression(source: string): Expression {
+  const code = source.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""'); // ignore text inside strings
+  for (const call of code.matchAll(/(?<![\w.$])([A-Za-z_$][\w$.]*)\s*\(/g)) {
+    const name = call[1]!;
+    if (!FUNCTIONS.has(name) && !KEYWORDS.has(name)) {
+      throw new AiotError("EXPRESSION_INVALID", `"${source}": unknown function ${name}(); the functions are ${[...FUNCTIONS].join(", ")}`);
+    }
+  }
   let compiled: (scope: object) => unknown;
   try {
     compiled = compileFiltrex(source, { customProp: useDotAccessOperator });
@@ -35,6 +46,9 @@ export function compileExpression(source: string): Expression {
       const value = compiled(scope);
       // filtrex reports a failure by returning the Error instead of throwing it.
       if (value instanceof Error) throw new AiotError("EXPRESSION_FAILED", `"${source}": ${value.message}`);
+      if (typeof value === "number" && !Number.isFinite(value)) {
+        throw new AiotError("EXPRESSION_FAILED", `"${source}" gives ${value} (a division by zero, or a root or log of a negative number?)`);
+      }
       return value;
     },
   };

@@ -124,6 +124,8 @@ export interface UserStore {
   /** Creates the first admin when there are no users; returns the one-time password it set (or undefined). */
   ensureAdmin(passwordFromEnv?: string): Promise<{ username: string; password?: string }>;
   createUser(username: string, role: Role, password: string): Promise<UserRecord>;
+  /** Disables (or re-enables) a user: its tokens then authenticate as "disabled" and its password is refused. */
+  setUserDisabled(username: string, disabled: boolean): Promise<UserRecord>;
   listUsers(): UserRecord[];
   /** scrypt check; undefined on a wrong username or password (same answer for both). */
   checkPassword(username: string, password: string): Promise<UserRecord | undefined>;

@@ -1,0 +1,32 @@
+import type { Catalog } from "../core/validate.ts";
+import type { Logger } from "../sdk/define.ts";
+import type { AuditLog, FlowStore, LocalRuntime, SecretStore, UserStore } from "../store/types.ts";
+import type { EventLimits } from "./events.ts";
+
+export interface ApiLimits {
+  /** Largest request body accepted (default 1 MiB); bigger ones get 413. */
+  readonly bodyBytes?: number;
+  /** A refused login answers no sooner than this after the request came in (default 400 ms). */
+  readonly loginFailureDelayMs?: number;
+  /** Rate and buffer limits of the live event stream. */
+  readonly events?: EventLimits;
+}
+
+/** What the admin API is built from; everything is injected, nothing is global. */
+export interface ApiDeps {
+  readonly catalog: Catalog;
+  readonly flows: FlowStore;
+  readonly users: UserStore;
+  readonly audit: AuditLog;
+  readonly secrets: SecretStore;
+  readonly runtime: LocalRuntime;
+  /** false = the `--no-auth` demo mode: every caller is the admin "anonymous". */
+  readonly auth: boolean;
+  /**
+   * `/metrics` answers without a token by default, as Prometheus scrapes it; false asks for a
+   * viewer token (configure Prometheus' `authorization` with an API token then).
+   */
+  readonly publicMetrics?: boolean;
+  readonly logger?: Logger;
+  readonly limits?: ApiLimits;
+}

@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, describe, it } from "node:test";
+import WebSocket from "ws";
+import type { RuntimeEvent } from "../store/types.ts";
+import type { EventLimits } from "./events.ts";
+import { auditOf, startApi, type TestApi } from "./test-support.ts";
+
+interface Listener {
+  readonly ws: WebSocket;
+  readonly received: Array<Record<string, unknown>>;
+  /** Resolves with the first message matching `predicate` (already received or still to come). */
+  next(predicate: (message: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+function listen(t: TestApi, query = "", headers: Record<string, string> = { authorization: `Bearer ${t.tokens.viewer}` }): Promise<Listener> {
+  const ws = new WebSocket(`${t.url.replace("http", "ws")}/api/events${query}`, { headers });
+  const received: Array<Record<string, unknown>> = [];
+  const waiting: Array<{ predicate: (m: Record<string, unknown>) => boolean; resolve: (m: Record<string, unknown>) => void }> = [];
+  ws.on("message", (data) => {
+    const message = JSON.parse(String(data)) as Record<string, unknown>;
+    received.push(message);
+    for (const w of waiting.filter((w) => w.predicate(message))) waiting.splice(waiting.indexOf(w), 1), w.resolve(message);
+  });
+  const listener: Listener = {
+    ws,
+    received,
+    next: (predicate, timeoutMs = 3000) =>
+      new Promise((resolve, reject) => {
+        const found = received.find(predicate);
+        if (found) return resolve(found);
+        waiting.push({ predicate, resolve });
+        setTimeout(() => reject(new Error(`no matching event within ${timeoutMs} ms; got ${JSON.stringify(received).slice(0, 300)}`)), timeoutMs).unref();
+      }),
+  };
+  return new Promise((resolve, reject) => {
+    ws.once("error", reject);
+    ws.once("unexpected-response", (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    listener.next((m) => m["type"] === "hello").then(() => resolve(listener), reject);
+  });
+}
+
+const debug = (flowId: string, n: number, payload: unknown = n): RuntimeEvent => ({ type: "debug", flowId, node: "out", label: "out", msg: { payload }, at: n });
+
+describe("live events over WebSocket", () => {
+  let t: TestApi;
+  const start = async (events?: EventLimits) => (t = await startApi(events ? { limits: { events } } : {}));
+  afterEach(() => t.close());
+
+  it("refuses a connection without a valid token with 401 and audits the refusal", async () => {
+    await start();
+    for (const headers of [{}, { authorization: "Bearer nope" }]) {
+      await assert.rejects(listen(t, "", headers), /HTTP 401/);
+    }
+    assert.deepEqual(auditOf(t.audit, "refused").map((r) => [r.action, r.target]), [["events.subscribe", "events"], ["events.subscribe", "events"]]);
+    await assert.rejects(listen(t, "?flow=..%2F", { authorization: `Bearer ${t.tokens.viewer}` }), /HTTP 400/);
+  });
+
+  it("takes the token from ?token= for browsers, and answers a plain GET with 426", async () => {
+    await start();
+    const client = await listen(t, `?token=${t.tokens.viewer}`, {});
+    assert.equal(client.received[0]?.["type"], "hello");
+    client.ws.close();
+    const plain = await t.request("GET", "/api/events", { as: "viewer" });
+    assert.equal(plain.status, 426);
+    assert.equal(plain.body.error.code, "API_UPGRADE_REQUIRED");
+  });
+
+  it("forwards debug, status, error and deploy events, for one flow with ?flow=", async () => {
+    await start();
+    const all = await listen(t);
+    const one = await listen(t, "?flow=line-1");
+    const events: RuntimeEvent[] = [
+      debug("line-2", 1),
+      { type: "status", flowId: "line-1", node: "src", status: { state: "reconnecting", text: "broker down" }, at: 2 },
+      { type: "error", flowId: "line-1", node: "map", code: "EXPRESSION_FAILED", message: "no field x", at: 3 },
+      { type: "deploy", flowId: "line-1", version: 2, phase: "running", at: 4 },
+    ];
+    for (const event of events) t.runtime.emit(event);
+    await all.next((m) => m["type"] === "deploy");
+    await one.next((m) => m["type"] === "deploy");
+    const kinds = (l: Listener) => l.received.slice(1).map((m) => `${m["type"]} ${m["flowId"]}`);
+    assert.deepEqual(kinds(all), ["debug line-2", "status line-1", "error line-1", "deploy line-1"]);
+    assert.deepEqual(kinds(one), ["status line-1", "error line-1", "deploy line-1"]);
+    assert.deepEqual(one.received[2], events[2]);
+  });
+
+  it("limits debug events per flow and second, and says how many were dropped", async () => {
+    await start({ perFlowPerSecond: 5, tickMs: 20 });
+    const client = await listen(t);
+    for (let n = 0; n < 20; n++) t.runtime.emit(debug("line-1", n));
+    for (let n = 0; n < 3; n++) t.runtime.emit(debug("line-2", n));
+    t.runtime.emit({ type: "deploy", flowId: "line-1", version: 3, phase: "starting", at: 0 });
+    const note = await client.next((m) => m["type"] === "debug-dropped");
+    assert.deepEqual(note, { type: "debug-dropped", flowId: "line-1", count: 15 });
+    const debugs = client.received.filter((m) => m["type"] === "debug");
+    assert.equal(debugs.filter((m) => m["flowId"] === "line-1").length, 5);
+    assert.equal(debugs.filter((m) => m["flowId"] === "line-2").length, 3);
+    assert.ok(client.received.some((m) => m["type"] === "deploy"), "deploy events are never limited");
+  });
+
+  it("replaces a debug message too big to send with a note", async () => {
+    await start();
+    const client = await listen(t);
+    t.runtime.emit(debug("line-1", 1, "x".repeat(100_000)));
+    const message = await client.next((m) => m["type"] === "debug");
+    assert.match(JSON.stringify(message["msg"]), /over the 65536 limit/);
+  });
+
+  it("never lets a client that stops reading slow the flow: its events are dropped, it is closed with 1013, others keep up", async () => {
+    await start({ perFlowPerSecond: 1e9, maxBufferedBytes: 64 * 1024, stuckMs: 300, closeGraceMs: 10_000, tickMs: 20 });
+    const slow = await listen(t);
+    const fast = await listen(t);
+    slow.ws.pause();
+    const payload = "v".repeat(16 * 1024);
+    let emitting = 0;
+    for (let batch = 0; batch < 150; batch++) {
+      const started = performance.now();
+      for (let n = 0; n < 20; n++) t.runtime.emit(debug("line-1", batch * 20 + n, payload));
+      emitting += performance.now() - started;
+      await sleep(2);
+    }
+    t.runtime.emit({ type: "deploy", flowId: "line-1", version: 9, phase: "running", at: 0 });
+    await fast.next((m) => m["type"] === "deploy" && m["version"] === 9, 5000);
+    assert.ok(emitting < 3000, `emitting 3000 events took ${Math.round(emitting)} ms`);
+
+    const metrics = async () => (await t.request("GET", "/metrics", { as: "nobody" })).text;
+    for (let i = 0; i < 100 && !/aiotflow_events_slow_closed_total 1\n/.test(await metrics()); i++) await sleep(20);
+    const text = await metrics();
+    assert.match(text, /aiotflow_events_slow_closed_total 1\n/);
+    const dropped = Number(/aiotflow_events_dropped_total\{reason="slow-client"\} (\d+)/.exec(text)?.[1]);
+    assert.ok(dropped > 100, `only ${dropped} events dropped for the slow client`);
+
+    const closed = new Promise<number>((resolve) => slow.ws.once("close", (code) => resolve(code)));
+    slow.ws.resume();
+    assert.equal(await closed, 1013);
+    assert.equal(t.runtime.listenerCount(), 1, "the flow still has exactly the hub as listener");
+  });
+});

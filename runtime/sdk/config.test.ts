@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Config, Secret, Type } from "./schema.ts";
+import { parseConfig } from "./config.ts";
+
+const windowed = {
+  type: "windowed",
+  config: Config({
+    field: Type.String({ description: "Field." }),
+    window: Type.Union(
+      [
+        Type.Object({ by: Type.Literal("count"), count: Type.Integer({ minimum: 2, default: 10 }) }, { additionalProperties: false }),
+        Type.Object({ by: Type.Literal("time"), sizeMs: Type.Number({ default: 1000 }), latenessMs: Type.Number({ minimum: 0, default: 0 }) }, { additionalProperties: false }),
+      ],
+      { default: { by: "count" } },
+    ),
+    password: Type.Optional(Secret("A password.")),
+  }),
+};
+
+function problems(raw: unknown): string[] {
+  const result = parseConfig(windowed, raw, "nodes[2].config");
+  return result.ok ? [] : result.errors.map(String);
+}
+
+describe("config parsing", () => {
+  it("fills defaults, including those of the union branch the discriminant names", () => {
+    const result = parseConfig(windowed, { field: "v", window: { by: "time" } });
+    assert.deepEqual(result.ok && result.config, { field: "v", window: { by: "time", sizeMs: 1000, latenessMs: 0 } });
+    const fallback = parseConfig(windowed, { field: "v" });
+    assert.deepEqual(fallback.ok && fallback.config.window, { by: "count", count: 10 });
+  });
+
+  const cases: Array<[string, unknown, string[]]> = [
+    ["a bad value in the branch the user chose", { field: "v", window: { by: "time", latenessMs: -1 } }, ["nodes[2].config.window.latenessMs: must be >= 0 [NODE_CONFIG_INVALID]"]],
+    ["a missing discriminant", { field: "v", window: { sizeMs: 5 } }, ['nodes[2].config.window.by: is missing: one of ["count","time"] [NODE_CONFIG_INVALID]']],
+    ["an unknown discriminant", { field: "v", window: { by: "hours" } }, ['nodes[2].config.window.by: must be one of ["count","time"] [NODE_CONFIG_INVALID]']],
+    ["an unknown field and a missing one", { fiedl: "v" }, ['nodes[2].config: missing required field "field" [NODE_CONFIG_INVALID]', 'nodes[2].config: unknown field "fiedl" (did you mean "field"?) [NODE_CONFIG_INVALID]']],
+    ["a secret in clear text", { field: "v", password: "hunter2" }, ["nodes[2].config.password: holds a secret in clear text [FLOW_SECRET_INLINE]"]],
+    ["a reserved field name", JSON.parse('{ "field": "v", "__proto__": { "x": 1 } }'), ["nodes[2].config.__proto__: this field name is reserved; choose another [NODE_CONFIG_INVALID]"]],
+  ];
+  for (const [name, raw, expected] of cases) {
+    it(`reports ${name} with its path`, () => assert.deepEqual(problems(raw), expected));
+  }
+});

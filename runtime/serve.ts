@@ -1,0 +1,137 @@
+import { readFileSync } from "node:fs";
+import { createServer, type Server as HttpServer } from "node:http";
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from "node:net";
+import { Aedes } from "aedes";
+import { createApi } from "./api/app.ts";
+import type { Catalog } from "./core/validate.ts";
+import type { FlowDocument } from "./core/flow-format.ts";
+import { FlowRuntime } from "./flow-runtime.ts";
+import type { Logger } from "./sdk/define.ts";
+import { errorMessage } from "./sdk/errors.ts";
+import { openStores } from "./store/index.ts";
+
+export interface ServeOptions {
+  readonly catalog: Catalog;
+  readonly dataDir: string;
+  /** HTTP port of the API (0 = any free port). */
+  readonly port: number;
+  readonly host: string;
+  /** Embedded MQTT broker port (0 = any free port, undefined = no broker). */
+  readonly mqttPort?: number;
+  readonly auth: boolean;
+  readonly logger: Logger;
+  /** Flow file deployed when the store has no flows yet (the demo). */
+  readonly seedFlow?: string;
+  readonly adminPassword?: string;
+}
+
+export interface Served {
+  readonly url: string;
+  readonly mqttUrl?: string;
+  /** Set only on the very first start: the generated admin password, shown once. */
+  readonly adminPassword?: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `aiotflow serve`: stores, the local runtime, the admin API with live events and /metrics, and an
+ * embedded MQTT broker (aedes). Flows deployed before a restart are deployed again.
+ */
+export async function serve(options: ServeOptions): Promise<Served> {
+  const { catalog, dataDir, logger } = options;
+  const stores = await openStores(dataDir);
+  const chain = stores.audit.verify();
+  if (!chain.ok) logger.warn(`audit log broken at line ${chain.brokenAt}: ${chain.reason}; keep the file as evidence`, { code: "AUDIT_CHAIN_BROKEN" });
+  const admin = options.auth ? await stores.users.ensureAdmin(options.adminPassword) : undefined;
+  const runtime = new FlowRuntime({ catalog, dataDir, logger, secrets: (name) => stores.secrets.get(name) });
+  const api = createApi({ catalog, ...stores, runtime, auth: options.auth, logger });
+
+  const broker = options.mqttPort === undefined ? undefined : await startBroker(options.mqttPort, options.host, logger);
+
+  if (stores.flows.listFlows().length === 0 && options.seedFlow) await seed(options.seedFlow, stores, logger);
+  await redeployPrevious(stores, runtime, logger);
+
+  const http = createServer(api.app);
+  api.attachWebSocket(http);
+  await listen(http, options.port, options.host);
+  const port = (http.address() as AddressInfo).port;
+  return {
+    url: `http://${options.host}:${port}`,
+    ...(broker ? { mqttUrl: `mqtt://${options.host}:${broker.port}` } : {}),
+    ...(admin?.password ? { adminPassword: admin.password } : {}),
+    async close() {
+      api.close();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeAllConnections();
+      await runtime.close();
+      await broker?.close();
+    },
+  };
+}
+
+async function seed(file: string, stores: Awaited<ReturnType<typeof openStores>>, logger: Logger): Promise<void> {
+  try {
+    const document = JSON.parse(readFileSync(file, "utf8")) as FlowDocument;
+    const saved = await stores.flows.saveVersion({ document, author: "aiotflow", message: "demo flow, added on first start" });
+    if (saved.ok) {
+      await stores.flows.setDeployed(document.id, saved.version.version, false);
+      await stores.audit.append({ actor: "aiotflow", action: "flow.create", target: `flow:${document.id}`, outcome: "ok", after: saved.version.hash, detail: { version: saved.version.version } });
+    }
+  } catch (error) {
+    logger.warn(`could not add the demo flow ${file}: ${errorMessage(error)}`);
+  }
+}
+
+/** Flows that were running when the server stopped run again (the deployed version, not the latest). */
+async function redeployPrevious(stores: Awaited<ReturnType<typeof openStores>>, runtime: FlowRuntime, logger: Logger): Promise<void> {
+  for (const flow of stores.flows.listFlows()) {
+    if (flow.deployedVersion === undefined) continue;
+    const version = stores.flows.getVersion(flow.id, flow.deployedVersion);
+    if (!version) continue;
+    const outcome = await runtime.deploy(flow.id, version.version, version.document);
+    await stores.audit.append({
+      actor: "aiotflow",
+      action: "flow.deploy",
+      target: `flow:${flow.id}`,
+      outcome: outcome.ok ? "ok" : "failed",
+      after: version.hash,
+      detail: { version: version.version, reason: "server start", ...(outcome.ok ? {} : { error: outcome.error.code }) },
+    });
+    if (outcome.ok) {
+      await stores.flows.setDeployed(flow.id, version.version, true);
+      logger.info(`flow "${flow.id}" v${version.version} running`);
+    } else {
+      logger.error(`flow "${flow.id}" v${version.version} did not start: ${outcome.error.message}`, { code: outcome.error.code });
+    }
+  }
+}
+
+function listen(server: HttpServer | TcpServer, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+async function startBroker(port: number, host: string, logger: Logger): Promise<{ port: number; close(): Promise<void> } | undefined> {
+  const broker = await Aedes.createBroker();
+  const tcp = createTcpServer(broker.handle);
+  try {
+    await listen(tcp, port, host);
+  } catch (error) {
+    // Another broker (often Mosquitto) already has the port: run without ours rather than not at all.
+    logger.warn(`embedded MQTT broker not started: ${errorMessage(error)}; flows can use the broker already on ${host}:${port}`);
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    return undefined;
+  }
+  return {
+    port: (tcp.address() as AddressInfo).port,
+    close: async () => {
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    },
+  };
+}
