@@ -11,7 +11,7 @@ import type { Server } from "node:http";
 import express from "express";
 import { createGate } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";
-import { createEventHub, eventsRoute } from "./events.ts";
+import { createEventHub, EVENTS_PATH, eventsRoute } from "./events.ts";
 import { errorExit, routeUnknown } from "./http-errors.ts";
 import { metricsRoute } from "./metrics.ts";
 import { openApiRoute } from "./openapi.ts";
@@ -68,6 +68,11 @@ export function createApi(deps: ApiDeps): Api {
   router.use((_req, res, next) => {
     res.setHeader("X-Content-Type-Options", "nosniff");
     next();
+  });
+  // Live events for clients that cannot speak WebSocket (curl -N, EventSource): same hub, same limits.
+  router.get(EVENTS_PATH, (req, res, next) => {
+    if (req.headers.accept?.includes("text/event-stream")) void hub.stream(req, res);
+    else next();
   });
   mountRoutes(router, apiRoutes(deps, hub.stats), deps, gate);
   router.use("/api", routeUnknown);

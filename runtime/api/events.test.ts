@@ -66,6 +66,31 @@ describe("live events over WebSocket", () => {
     assert.equal(plain.body.error.code, "API_UPGRADE_REQUIRED");
   });
 
+  it("streams the same events as Server-Sent Events to a plain GET that accepts text/event-stream (curl -N)", async () => {
+    await start();
+    const refused = await fetch(`${t.url}/api/events`, { headers: { accept: "text/event-stream" } });
+    assert.equal(refused.status, 401);
+    const controller = new AbortController();
+    const response = await fetch(`${t.url}/api/events?flow=line-1`, {
+      headers: { accept: "text/event-stream", authorization: `Bearer ${t.tokens.viewer}` },
+      signal: controller.signal,
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-type"), "text/event-stream");
+    const reader = response.body!.getReader();
+    let text = "";
+    const read = async (until: RegExp) => {
+      while (!until.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+    };
+    await read(/"type":"hello"/);
+    t.runtime.emit(debug("line-2", 1));
+    t.runtime.emit(debug("line-1", 2, { vibration: 4.2 }));
+    await read(/"vibration":4.2/);
+    assert.doesNotMatch(text, /line-2/);
+    assert.match(text, /^data: \{"type":"debug","flowId":"line-1"/m);
+    controller.abort();
+  });
+
   it("forwards debug, status, error and deploy events, for one flow with ?flow=", async () => {
     await start();
     const all = await listen(t);

@@ -8,7 +8,7 @@
  * again later). Per client, debug, status and error events are limited per flow per second; what
  * is over the limit is counted and reported once a second as `{ type: "debug-dropped", flowId, count }`.
  */
-import type { IncomingMessage, Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Logger } from "../sdk/define.ts";
@@ -46,12 +46,25 @@ export interface EventStats {
 
 export interface EventHub {
   attach(server: Server): void;
+  /** Serves the events as text/event-stream on a plain GET (curl -N). */
+  stream(req: IncomingMessage, res: ServerResponse): Promise<void>;
   stats(): EventStats;
   close(): void;
 }
 
+/** What a client is sent through: a WebSocket, or a Server-Sent Events response (curl -N). */
+interface Transport {
+  send(text: string): void;
+  /** Bytes accepted but not yet written to the network. */
+  buffered(): number;
+  close(code: number, reason: string): void;
+  terminate(): void;
+  /** Keep-alive; resolves liveness through `Client.alive` (set back by a pong, or at once for SSE). */
+  ping(): void;
+}
+
 interface Client {
-  readonly ws: WebSocket;
+  readonly out: Transport;
   readonly flow: string | undefined;
   /** Events sent this window, and events dropped over the rate, by `type flowId`. */
   sent: Map<string, number>;
@@ -74,7 +87,7 @@ export function createEventHub(deps: { runtime: LocalRuntime; gate: Gate; auth: 
   let windowStart = Date.now();
   let lastHeartbeat = Date.now();
 
-  const sendJson = (client: Client, value: unknown) => client.ws.send(JSON.stringify(value));
+  const sendJson = (client: Client, value: unknown) => client.out.send(JSON.stringify(value));
 
   const onEvent = (event: RuntimeEvent) => {
     let text: string | undefined;
@@ -92,7 +105,7 @@ export function createEventHub(deps: { runtime: LocalRuntime; gate: Gate; auth: 
         }
         client.sent.set(key, sent + 1);
       }
-      if (client.ws.bufferedAmount > maxBuffered) {
+      if (client.out.buffered() > maxBuffered) {
         client.slowDropped++;
         client.stuckSince ??= Date.now();
         totals.droppedSlow++;
@@ -100,7 +113,7 @@ export function createEventHub(deps: { runtime: LocalRuntime; gate: Gate; auth: 
       }
       text ??= serialise(event);
       try {
-        client.ws.send(text);
+        client.out.send(text);
       } catch (error) {
         // Never let one socket's trouble reach the runtime that emitted the event.
         deps.logger?.warn("cannot send a live event", { error: errorMessage(error) });
@@ -116,7 +129,7 @@ export function createEventHub(deps: { runtime: LocalRuntime; gate: Gate; auth: 
     if (heartbeat) lastHeartbeat = now;
     for (const client of clients) {
       if (client.closing) continue;
-      const over = client.ws.bufferedAmount > maxBuffered;
+      const over = client.out.buffered() > maxBuffered;
       if (!over) client.stuckSince = undefined;
       else client.stuckSince ??= now;
       if (client.stuckSince !== undefined && now - client.stuckSince >= stuckMs) {
@@ -134,9 +147,9 @@ export function createEventHub(deps: { runtime: LocalRuntime; gate: Gate; auth: 
         }
       }
       if (heartbeat) {
-        if (!client.alive) client.ws.terminate();
+        if (!client.alive) client.out.terminate();
         client.alive = false;
-        client.ws.ping();
+        client.out.ping();
       }
     }
   };
@@ -144,9 +157,9 @@ export function createEventHub(deps: { runtime: LocalRuntime; gate: Gate; auth: 
   const closeSlow = (client: Client) => {
     client.closing = true;
     totals.closedSlow++;
-    deps.logger?.warn("closing a live-event client that does not read", { buffered: client.ws.bufferedAmount });
-    client.ws.close(1013, "client too slow: events were dropped");
-    setTimeout(() => client.ws.terminate(), closeGraceMs).unref();
+    deps.logger?.warn("closing a live-event client that does not read", { buffered: client.out.buffered() });
+    client.out.close(1013, "client too slow: events were dropped");
+    setTimeout(() => client.out.terminate(), closeGraceMs).unref();
   };
 
   let unsubscribe: (() => void) | undefined;
@@ -179,19 +192,65 @@ export function createEventHub(deps: { runtime: LocalRuntime; gate: Gate; auth: 
       await deps.gate.admit(req, "viewer", "events.subscribe", "events", token);
       const flow = url.searchParams.get("flow") ?? undefined;
       if (flow !== undefined && !isSafeId(flow)) throw new ApiError("ID_INVALID", "flow must be a flow id", { param: "flow" });
-      wss.handleUpgrade(req, socket, head, (ws) => addClient(ws, flow));
+      wss.handleUpgrade(req, socket, head, (ws) => addSocket(ws, flow));
     } catch (error) {
       refuse(socket, error instanceof ApiError ? error : new ApiError("API_INTERNAL", errorMessage(error), {}, 500));
     }
   };
 
-  const addClient = (ws: WebSocket, flow: string | undefined) => {
-    const client: Client = { ws, flow, sent: new Map(), dropped: new Map(), slowDropped: 0, stuckSince: undefined, alive: true, closing: false };
+  const addClient = (out: Transport, flow: string | undefined): Client => {
+    const client: Client = { out, flow, sent: new Map(), dropped: new Map(), slowDropped: 0, stuckSince: undefined, alive: true, closing: false };
     clients.add(client);
+    sendJson(client, { type: "hello", flow: flow ?? null, limits: { perFlowPerSecond: perSecond } });
+    return client;
+  };
+
+  const addSocket = (ws: WebSocket, flow: string | undefined) => {
+    const client = addClient(
+      {
+        send: (text) => ws.send(text),
+        buffered: () => ws.bufferedAmount,
+        close: (code, reason) => ws.close(code, reason),
+        terminate: () => ws.terminate(),
+        ping: () => ws.ping(),
+      },
+      flow,
+    );
     ws.on("pong", () => (client.alive = true));
     ws.on("error", () => ws.terminate());
     ws.on("close", () => clients.delete(client));
-    sendJson(client, { type: "hello", flow: flow ?? null, limits: { perFlowPerSecond: perSecond } });
+  };
+
+  /** The same events as Server-Sent Events, for curl -N and EventSource. */
+  const stream = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    let flow: string | undefined;
+    try {
+      const token = bearerToken(req.headers.authorization) ?? url.searchParams.get("token") ?? undefined;
+      await deps.gate.admit(req, "viewer", "events.subscribe", "events", token);
+      flow = url.searchParams.get("flow") ?? undefined;
+      if (flow !== undefined && !isSafeId(flow)) throw new ApiError("ID_INVALID", "flow must be a flow id", { param: "flow" });
+    } catch (error) {
+      const refusal = error instanceof ApiError ? error : new ApiError("API_INTERNAL", errorMessage(error), {}, 500);
+      res.writeHead(statusOf(refusal), { "content-type": "application/json" }).end(JSON.stringify(errorBody(refusal)));
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+    let client: Client | undefined;
+    client = addClient(
+      {
+        send: (text) => void res.write(`data: ${text}\n\n`),
+        buffered: () => res.writableLength,
+        close: (_code, reason) => void res.end(`event: close\ndata: ${JSON.stringify({ reason })}\n\n`),
+        terminate: () => res.destroy(),
+        ping: () => {
+          res.write(": keep-alive\n\n");
+          if (client) client.alive = true;
+        },
+      },
+      flow,
+    );
+    res.on("close", () => client && clients.delete(client));
   };
 
   return {
@@ -203,12 +262,17 @@ export function createEventHub(deps: { runtime: LocalRuntime; gate: Gate; auth: 
       servers.set(server, wrapped);
       server.on("upgrade", wrapped);
     },
+    stream: async (req, res) => {
+      unsubscribe ??= deps.runtime.subscribe(onEvent);
+      timer ??= setInterval(tick, deps.limits?.tickMs ?? 250).unref();
+      await stream(req, res);
+    },
     stats: () => ({ clients: clients.size, ...totals }),
     close() {
       unsubscribe?.();
       if (timer) clearInterval(timer);
       for (const [server, listener] of servers) server.off("upgrade", listener);
-      for (const client of clients) client.ws.close(1001, "server shutting down");
+      for (const client of clients) client.out.close(1001, "server shutting down");
       wss.close();
     },
   };
@@ -237,7 +301,8 @@ export function eventsRoute(): Route {
       "Open with a WebSocket client; token in the Authorization header or `?token=`; `?flow=<id>` for one flow. Messages are JSON: " +
       '`{type:"debug",flowId,node,label,msg,at}`, `{type:"status",flowId,node,status,at}`, `{type:"error",flowId,node,code,message,at}`, ' +
       '`{type:"deploy",flowId,version,phase,detail?,at}`, and notes `{type:"debug-dropped",flowId,count}` (over 50 a second per flow) and ' +
-      '`{type:"dropped",reason:"slow-client",count}`. A client that stops reading is closed with 1013. A plain GET answers 426.',
+      '`{type:"dropped",reason:"slow-client",count}`. A client that stops reading is closed with 1013. ' +
+      "A plain GET with `Accept: text/event-stream` (curl -N) gets the same events as Server-Sent Events; any other plain GET answers 426.",
     access: "public",
     responses: { 101: { description: "Switching to the WebSocket protocol." } },
     errors: { 426: "Not a WebSocket upgrade (API_UPGRADE_REQUIRED)." },
