@@ -61,8 +61,8 @@ HELP["serve"] = `Usage: aiotflow serve [options]
 
 Starts the admin API (OpenAPI at /api/openapi.json), live events over WebSocket (/api/events),
 Prometheus metrics (/metrics), the local runtime and an embedded MQTT broker. On the very first start
-it creates the user "admin" and prints a one-time password (or takes AIOTFLOW_ADMIN_PASSWORD), and adds
-and deploys the demo flow. Flows that were running are deployed again after a restart.
+it creates the user "admin" and prints its initial password once (or takes AIOTFLOW_ADMIN_PASSWORD), and
+adds and deploys the demo flow. One server per data directory (it is locked while serving). Flows that were running are deployed again after a restart.
 
 Options:
   --port <n>            HTTP port (default 1880; 0 = any free port)
@@ -249,12 +249,15 @@ async function serveCommand(_positionals: string[], options: Options): Promise<n
   }
   const log = createLogger({ level: common.level, json: options.json ?? false });
   const auth = !options["no-auth"];
+  const host = options.host ?? "127.0.0.1";
+  if (!auth && !["127.0.0.1", "localhost", "::1"].includes(host)) {
+    return usage("serve", `--no-auth only listens on this machine (127.0.0.1, localhost or ::1), not on ${host}: without login anyone on the network would be admin`);
+  }
   if (!auth) {
     err("\n  WARNING: --no-auth — anyone who can reach this port can change and deploy flows and read secrets' names.");
     err("  Use it for a local demo only, never on a network.\n");
   }
   const { serve } = await import("./serve.ts");
-  const host = options.host ?? "127.0.0.1";
   let served;
   try {
     served = await serve({
@@ -272,14 +275,15 @@ async function serveCommand(_positionals: string[], options: Options): Promise<n
     err(`aiotflow serve: ${isAiotError(error) ? `${error.toString()}\n  ${error.hint}` : errorMessage(error)}`);
     return 1;
   }
-  out(`aiotflow serving on ${served.url}`);
+  out(`aiotflow serving on ${served.url}  (editor: open it in a browser)`);
   out(`  API        ${served.url}/api  (OpenAPI: ${served.url}/api/openapi.json)`);
   out(`  events     ${served.url.replace("http", "ws")}/api/events`);
   out(`  metrics    ${served.url}/metrics`);
   if (served.mqttUrl) out(`  MQTT       ${served.mqttUrl}`);
   if (served.adminPassword) {
-    out(`\n  First start: user "admin", one-time password: ${served.adminPassword}`);
-    out(`  Log in: curl -s -X POST ${served.url}/api/auth/login -H 'content-type: application/json' -d '{"username":"admin","password":"<password>"}'\n`);
+    out(`\n  First start: user "admin", initial password (shown only now): ${served.adminPassword}`);
+    out(`  Log in: curl -s -X POST ${served.url}/api/auth/login -H 'content-type: application/json' -d '{"username":"admin","password":"<password>"}'`);
+    out(`  Then change it: POST /api/auth/password {"current": "...", "password": "..."} (see the README)\n`);
   }
   await stopSignal(common.duration, log).stopped;
   await served.close();

@@ -1,10 +1,13 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createServer, type Server as HttpServer } from "node:http";
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from "node:net";
 import { Aedes } from "aedes";
 import { createApi } from "./api/app.ts";
+import { mountEditor } from "./editor-static.ts";
 import type { Catalog } from "./core/validate.ts";
 import type { FlowDocument } from "./core/flow-format.ts";
+import { lockDataDir } from "./data-dir-lock.ts";
 import { FlowRuntime } from "./flow-runtime.ts";
 import type { Logger } from "./sdk/define.ts";
 import { errorMessage } from "./sdk/errors.ts";
@@ -23,6 +26,8 @@ export interface ServeOptions {
   /** Flow file deployed when the store has no flows yet (the demo). */
   readonly seedFlow?: string;
   readonly adminPassword?: string;
+  /** The built browser editor served at `/` (default editor/dist of the package). */
+  readonly editorDir?: string;
 }
 
 export interface Served {
@@ -39,34 +44,53 @@ export interface Served {
  */
 export async function serve(options: ServeOptions): Promise<Served> {
   const { catalog, dataDir, logger } = options;
-  const stores = await openStores(dataDir);
-  const chain = stores.audit.verify();
-  if (!chain.ok) logger.warn(`audit log broken at line ${chain.brokenAt}: ${chain.reason}; keep the file as evidence`, { code: "AUDIT_CHAIN_BROKEN" });
-  const admin = options.auth ? await stores.users.ensureAdmin(options.adminPassword) : undefined;
-  const runtime = new FlowRuntime({ catalog, dataDir, logger, secrets: (name) => stores.secrets.get(name) });
-  const api = createApi({ catalog, ...stores, runtime, auth: options.auth, logger });
+  const lock = lockDataDir(dataDir);
+  // Cleanups run in reverse if start-up fails half-way, so a failed start leaves nothing running.
+  const cleanups: Array<() => unknown> = [() => lock.release()];
+  let unwound = false;
+  const unwind = async () => {
+    if (unwound) return;
+    unwound = true;
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
+  try {
+    const brandNew = !existsSync(join(dataDir, "flows.json"));
+    const stores = await openStores(dataDir);
+    const chain = stores.audit.verify();
+    if (!chain.ok) logger.warn(`audit log broken at line ${chain.brokenAt}: ${chain.reason}; keep the file as evidence`, { code: "AUDIT_CHAIN_BROKEN" });
+    const admin = options.auth ? await stores.users.ensureAdmin(options.adminPassword) : undefined;
+    const runtime = new FlowRuntime({ catalog, dataDir, logger, secrets: (name) => stores.secrets.get(name) });
+    cleanups.push(() => runtime.close());
+    const api = createApi({ catalog, ...stores, runtime, auth: options.auth, logger });
+    cleanups.push(() => api.close());
+    mountEditor(api.app, options.editorDir);
 
-  const broker = options.mqttPort === undefined ? undefined : await startBroker(options.mqttPort, options.host, logger);
-
-  if (stores.flows.listFlows().length === 0 && options.seedFlow) await seed(options.seedFlow, stores, logger);
-  await redeployPrevious(stores, runtime, logger);
-
-  const http = createServer(api.app);
-  api.attachWebSocket(http);
-  await listen(http, options.port, options.host);
-  const port = (http.address() as AddressInfo).port;
-  return {
-    url: `http://${options.host}:${port}`,
-    ...(broker ? { mqttUrl: `mqtt://${options.host}:${broker.port}` } : {}),
-    ...(admin?.password ? { adminPassword: admin.password } : {}),
-    async close() {
-      api.close();
+    // Bind the ports before running anything: a port in use must fail the start, not half-start it.
+    const http = createServer(api.app);
+    api.attachWebSocket(http);
+    await listen(http, options.port, options.host);
+    cleanups.push(async () => {
       await new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
-      await runtime.close();
-      await broker?.close();
-    },
-  };
+    });
+    const broker = options.mqttPort === undefined ? undefined : await startBroker(options.mqttPort, options.host, logger);
+    if (broker) cleanups.push(() => broker.close());
+
+    // The demo goes only into a brand-new data directory: a user who deleted it does not get it back.
+    if (brandNew && options.seedFlow) await seed(options.seedFlow, stores, logger);
+    await redeployPrevious(stores, runtime, logger);
+
+    const port = (http.address() as AddressInfo).port;
+    return {
+      url: `http://${options.host}:${port}`,
+      ...(broker ? { mqttUrl: `mqtt://${options.host}:${broker.port}` } : {}),
+      ...(admin?.password ? { adminPassword: admin.password } : {}),
+      close: unwind,
+    };
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
 }
 
 async function seed(file: string, stores: Awaited<ReturnType<typeof openStores>>, logger: Logger): Promise<void> {

@@ -24,6 +24,14 @@ describe("shipped flows", () => {
     });
   }
 
+  for (const name of readdirSync(new URL("../examples/walkthrough/", import.meta.url)).filter((f) => f.endsWith(".json"))) {
+    it(`examples/walkthrough/${name} validates`, () => {
+      const document: unknown = JSON.parse(readFileSync(new URL(`../examples/walkthrough/${name}`, import.meta.url), "utf8"));
+      const result = validateFlow(document, catalog);
+      assert.ok(result.ok, result.ok ? "" : result.errors.map(String).join("\n"));
+    });
+  }
+
   it("pump-monitoring: only the pump with the worn bearing raises a vibration alarm", async () => {
     const clock = new VirtualClock(Date.UTC(2026, 10, 27, 8));
     const engine = new Engine({ catalog, clock, freezeMessages: true });

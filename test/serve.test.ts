@@ -45,6 +45,39 @@ describe("aiotflow serve", () => {
     await second.close();
   });
 
+  it("refuses a second server on the same data directory, and a failed start leaves nothing running", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "aiotflow-serve-"));
+    const base = { catalog, dataDir, host: "127.0.0.1", auth: false, logger: silentLogger };
+    const first = await serve({ ...base, port: 0, seedFlow: join(SHIPPED_FLOWS_DIR, "pump-monitoring.json") });
+    await assert.rejects(serve({ ...base, port: 0 }), { code: "STORE_LOCKED" });
+    const port = Number(new URL(first.url).port);
+    await first.close();
+    // The port is now taken by someone else: the start fails before deploying anything, and unlocks.
+    const { createServer } = await import("node:net");
+    const squatter = createServer().listen(port, "127.0.0.1");
+    await new Promise((resolve) => squatter.once("listening", resolve));
+    await assert.rejects(serve({ ...base, port }), /EADDRINUSE/);
+    squatter.close();
+    const third = await serve({ ...base, port: 0 });
+    const flows = (await (await fetch(`${third.url}/api/runtime`)).json()) as { flows: Array<{ flowId: string }> };
+    assert.deepEqual(flows.flows.map((f) => f.flowId), ["pump-monitoring"]);
+    await third.close();
+  });
+
+  it("does not bring back a demo flow the user deleted", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "aiotflow-serve-"));
+    const options = { catalog, dataDir, port: 0, host: "127.0.0.1", auth: false, logger: silentLogger, seedFlow: join(SHIPPED_FLOWS_DIR, "pump-monitoring.json") };
+    const first = await serve(options);
+    const json = { "content-type": "application/json" };
+    assert.equal((await fetch(`${first.url}/api/flows/pump-monitoring/stop`, { method: "POST", headers: json })).status, 200);
+    assert.equal((await fetch(`${first.url}/api/flows/pump-monitoring`, { method: "DELETE", headers: json })).status, 200);
+    await first.close();
+    const second = await serve(options);
+    const listed = (await (await fetch(`${second.url}/api/flows`)).json()) as { flows: unknown[] };
+    assert.deepEqual(listed.flows, []);
+    await second.close();
+  });
+
   it("refuses to start on a corrupted store, naming the file", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "aiotflow-serve-"));
     const { writeFileSync } = await import("node:fs");

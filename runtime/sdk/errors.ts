@@ -30,6 +30,7 @@ export const ERROR_CATALOGUE = {
   DEPLOY_FAILED: "The new flow did not start; the previous one keeps running.",
   SECRET_MISSING: "Add the secret to the runtime's secret store (admin API: PUT /api/secrets/<name>) or fix the name.",
   // storage (runtime/store)
+  STORE_LOCKED: "Stop the other aiotflow using this data directory, or give this one its own --data-dir.",
   STORE_UNREADABLE: "Make the data directory and its files readable and writable by the user running aiotflow (check owner and mode).",
   STORE_CORRUPT: "Fix the file at the place given, or restore it from a backup; aiotflow never resets a damaged store (it would lose data).",
   STORE_WRITE_FAILED: "Check free disk space and the data directory's permissions; the change was not saved and the previous state is intact.",
@@ -66,6 +67,7 @@ export const ERROR_CATALOGUE = {
   AUTH_EXPIRED: "The token has expired: log in again (POST /api/auth/login) or ask an admin for a new API token.",
   AUTH_FORBIDDEN: "Your role may not do this; ask an admin for a token with the role named.",
   AUTH_LOGIN_FAILED: "Check the username and password; an admin can create a new user if the password is lost.",
+  AUTH_THROTTLED: "Too many failed logins from this address or for this user: wait the seconds given in Retry-After, then try again with the right password.",
   NOT_FOUND: "Check the name or id; the matching list route (GET /api/tokens, /api/secrets, /api/catalog, /api/runtime) shows what exists.",
   ID_INVALID: "Ids in URLs are 1-128 letters, digits, _ . : - (versions: whole numbers from 1); no slashes, dots-only names or control characters.",
   FLOW_ID_MISMATCH: "Keep the document's id equal to the flow id in the URL; to copy a flow under a new id, create it with POST /api/flows.",

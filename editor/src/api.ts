@@ -1,0 +1,76 @@
+/** The admin API as the editor uses it: same-origin fetch with the session token. */
+import type { FlowDocument } from "../../runtime/core/flow-format.ts";
+import type { CatalogNode } from "./graph/catalog.ts";
+
+const TOKEN_KEY = "aiotflow.token";
+
+export const session = {
+  token: (): string | null => sessionStorage.getItem(TOKEN_KEY),
+  set: (token: string) => sessionStorage.setItem(TOKEN_KEY, token),
+  clear: () => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+export interface ApiProblem {
+  readonly code?: string;
+  readonly path?: string;
+  readonly message: string;
+}
+
+/** A refused request, with the API's own words. */
+export class ApiFailure extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly problems: readonly ApiProblem[] = []) {
+    super(message);
+  }
+}
+
+export interface FlowRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly latestVersion: number;
+  readonly deployedVersion?: number;
+  readonly running?: boolean;
+}
+
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  const token = session.token();
+  if (token) headers["authorization"] = `Bearer ${token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string; problems?: ApiProblem[] } };
+  if (!res.ok) {
+    const error = json.error ?? {};
+    throw new ApiFailure(res.status, error.code ?? `HTTP_${res.status}`, error.message ?? res.statusText, error.problems ?? []);
+  }
+  return json as T;
+}
+
+export const api = {
+  login: (username: string, password: string) => call<{ token: string; user: { username: string; role: string } }>("POST", "/api/auth/login", { username, password }),
+  catalog: () => call<{ nodes: CatalogNode[] }>("GET", "/api/catalog"),
+  flows: () => call<{ flows: FlowRecord[] }>("GET", "/api/flows"),
+  flow: (id: string) => call<{ flow: FlowRecord; version: { version: number; document: FlowDocument } }>("GET", `/api/flows/${encodeURIComponent(id)}`),
+  create: (document: FlowDocument, message: string) => call<{ flow: FlowRecord; version: { version: number } }>("POST", "/api/flows", { document, message }),
+  save: (document: FlowDocument, baseVersion: number, message: string) =>
+    call<{ flow: FlowRecord; version: { version: number } }>("PUT", `/api/flows/${encodeURIComponent(document.id)}`, { document, baseVersion, message }),
+  runtime: () => call<{ flows: Array<{ flowId: string; state: string; nodes: Array<{ node: string; status: { state: string; text?: string } }> }> }>("GET", "/api/runtime"),
+  deploy: (id: string) => call<{ flow: FlowRecord; deployment: { version: number; outcome: string; durationMs: number } }>("POST", `/api/flows/${encodeURIComponent(id)}/deploy`, {}),
+};
+
+/** ws(s)://host/api/events?flow=...&token=... */
+export function eventsUrl(flowId: string | undefined): string {
+  const url = new URL("/api/events", location.href);
+  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  if (flowId) url.searchParams.set("flow", flowId);
+  const token = session.token();
+  if (token) url.searchParams.set("token", token);
+  return url.toString();
+}
+
+export function describeFailure(error: unknown): string {
+  if (error instanceof ApiFailure) {
+    const problems = error.problems.map((p) => `${p.path ? `${p.path}: ` : ""}${p.message}`);
+    return [`${error.code}: ${error.message}`, ...problems].join("\n");
+  }
+  return error instanceof Error ? error.message : String(error);
+}

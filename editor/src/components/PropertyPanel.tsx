@@ -1,0 +1,47 @@
+/** The selected node: name, config form generated from its schema, and its docs and examples beside it. */
+import { useMemo, useState } from "react";
+import type { CatalogNode } from "../graph/catalog.ts";
+import { missingConfig } from "../graph/config-check.ts";
+import type { AiotNode } from "../graph/mapping.ts";
+import { Fields } from "./SchemaField.tsx";
+
+interface Props {
+  readonly node: AiotNode | undefined;
+  readonly entry: CatalogNode | undefined;
+  onChange(id: string, change: Partial<AiotNode["data"]>): void;
+}
+
+export function PropertyPanel({ node, entry, onChange }: Props) {
+  // Bumped when the config is replaced wholesale, so the inputs re-read it.
+  const [revision, setRevision] = useState(0);
+  const missing = useMemo(() => new Set(node && entry ? missingConfig(entry.config, node.data.config) : []), [node, entry]);
+  if (!node) return <section className="properties hint">Select a node to edit its configuration.</section>;
+  if (!entry) return <section className="properties error">Node “{node.id}” has the unknown type {node.data.nodeType}.</section>;
+  const setConfig = (config: unknown) => onChange(node.id, { config: config !== null && typeof config === "object" && !Array.isArray(config) ? { ...config } : {} });
+
+  return (
+    <section className="properties" aria-label="Properties" data-testid="properties">
+      <h2>{entry.title} <small>{node.id}</small></h2>
+      <label className="field">
+        <span className="field-label">name</span>
+        <input data-testid="field-(name)" value={node.data.name ?? ""} placeholder={node.id} onChange={(e) => onChange(node.id, { name: e.target.value })} />
+      </label>
+      <form key={revision} className="config" onSubmit={(e) => e.preventDefault()}>
+        <Fields schema={entry.config} path={[]} value={node.data.config} missing={missing} onChange={setConfig} />
+      </form>
+      <details className="docs" open>
+        <summary>About {entry.title}</summary>
+        <p>{entry.summary}</p>
+        {entry.docs && <p className="docs-text">{entry.docs}</p>}
+        {entry.examples.length > 0 && <h4>Examples</h4>}
+        {entry.examples.map((example) => (
+          <div key={example.title} className="example">
+            <b>{example.title}</b> {example.description}
+            <pre>{JSON.stringify(example.config, null, 1)}</pre>
+            <button type="button" onClick={() => { onChange(node.id, { config: { ...example.config } }); setRevision(revision + 1); }}>Use this example</button>
+          </div>
+        ))}
+      </details>
+    </section>
+  );
+}

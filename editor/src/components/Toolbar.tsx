@@ -1,0 +1,69 @@
+/** Flow picker, new flow, save with a message, deploy, and the API's last answer. */
+import { useState } from "react";
+import type { FlowRecord } from "../api.ts";
+import type { NodeProblem } from "../graph/config-check.ts";
+import type { FlowMeta } from "../graph/mapping.ts";
+
+export interface Notice {
+  readonly kind: "ok" | "info" | "error";
+  readonly text: string;
+}
+
+interface Props {
+  readonly meta: FlowMeta;
+  readonly baseVersion: number | undefined;
+  readonly flows: readonly FlowRecord[];
+  readonly notice: Notice | undefined;
+  readonly problems: readonly NodeProblem[];
+  onOpen(id: string): void;
+  onNew(id: string, name: string): void;
+  onRename(name: string): void;
+  onSave(message: string): void;
+  onDeploy(): void;
+  onLogout(): void;
+}
+
+export function Toolbar(props: Props) {
+  const { meta, baseVersion, flows, notice, problems } = props;
+  const [message, setMessage] = useState("");
+  const [draft, setDraft] = useState<{ id: string; name: string }>();
+
+  return (
+    <header className="toolbar">
+      <label>
+        Flow
+        <select aria-label="Open a flow" value={flows.some((f) => f.id === meta.id) ? meta.id : ""} onChange={(e) => e.target.value && props.onOpen(e.target.value)}>
+          <option value="">{baseVersion === undefined ? `${meta.id} (not saved)` : "— open a flow —"}</option>
+          {flows.map((f) => (
+            <option key={f.id} value={f.id}>{f.name} ({f.id}, v{f.latestVersion}{f.deployedVersion !== undefined ? `, deployed v${f.deployedVersion}` : ""})</option>
+          ))}
+        </select>
+      </label>
+      {draft ? (
+        <form className="new-flow" onSubmit={(e) => { e.preventDefault(); props.onNew(draft.id, draft.name || draft.id); setDraft(undefined); }}>
+          <input aria-label="New flow id" placeholder="flow-id" pattern="[A-Za-z0-9_.:\-]+" required value={draft.id} onChange={(e) => setDraft({ ...draft, id: e.target.value })} />
+          <input aria-label="New flow name" placeholder="Name" value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} />
+          <button type="submit">Create</button>
+          <button type="button" onClick={() => setDraft(undefined)}>Cancel</button>
+        </form>
+      ) : (
+        <button type="button" onClick={() => setDraft({ id: "", name: "" })}>New flow</button>
+      )}
+      <input aria-label="Flow name" className="flow-name" value={meta.name} onChange={(e) => props.onRename(e.target.value)} />
+      <input aria-label="Save message" placeholder="What changed?" value={message} onChange={(e) => setMessage(e.target.value)} />
+      <button type="button" onClick={() => { props.onSave(message); setMessage(""); }}>Save</button>
+      <button type="button" disabled={baseVersion === undefined} title={baseVersion === undefined ? "Save the flow first" : "Deploy the latest saved version"} onClick={props.onDeploy}>
+        Deploy
+      </button>
+      <button type="button" className="logout" onClick={props.onLogout}>Log out</button>
+      <div className="status-line">
+        {notice && <output className={`notice ${notice.kind}`} data-testid="notice">{notice.text}</output>}
+        {problems.length > 0 && (
+          <span className="problems" data-testid="problems">
+            Missing config: {problems.map((p) => `${p.node} (${p.missing.join(", ")})`).join("; ")}
+          </span>
+        )}
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,20 @@
+/** What every node component reads without props: the catalog, live statuses and the missing-config marks. */
+import { createContext } from "react";
+import type { Catalog } from "./graph/catalog.ts";
+
+export interface LiveStatus {
+  readonly state: string;
+  readonly text?: string;
+}
+
+export const CatalogContext = createContext<Catalog>(new Map());
+/** Node id -> latest status from the live events of the open flow. */
+export const StatusContext = createContext<ReadonlyMap<string, LiveStatus>>(new Map());
+
+const HUES: Record<string, number> = { sources: 140, cleaners: 190, windows: 220, inference: 275, gates: 20, kpi: 45, sinks: 330, util: 0 };
+
+/** A stable colour per family; families the editor has not heard of get one from their name. */
+export function familyColour(family: string): string {
+  const hue = HUES[family] ?? [...family].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 360, 7);
+  return family === "util" ? "hsl(0 0% 45%)" : `hsl(${hue} 55% 42%)`;
+}

@@ -1,0 +1,62 @@
+/**
+ * What the generic property form needs from a JSON Schema: which widget a field gets, and immutable
+ * updates of the config at a path. No node type is ever named here.
+ */
+import type { JsonSchema } from "./catalog.ts";
+
+export type Widget = "enum" | "const" | "string" | "number" | "boolean" | "string-list" | "enum-list" | "object" | "variants" | "json";
+
+export function widgetOf(field: JsonSchema): Widget {
+  if (field.enum) return "enum";
+  if (field.const !== undefined) return "const";
+  if (field.anyOf) return field.anyOf.some((v) => v.properties) ? "variants" : "json";
+  switch (field.type) {
+    case "string":
+      return "string";
+    case "number":
+    case "integer":
+      return "number";
+    case "boolean":
+      return "boolean";
+    case "object":
+      return field.properties ? "object" : "json";
+    case "array":
+      if (field.items?.enum) return "enum-list";
+      return field.items?.type === "string" ? "string-list" : "json";
+    default:
+      return "json";
+  }
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
+
+/** A copy of `config` with `path` set to `value`; `undefined` removes the key (the default applies again). */
+export function setAt(config: Record<string, unknown>, path: readonly string[], value: unknown): Record<string, unknown> {
+  const [head, ...rest] = path;
+  if (head === undefined) return config;
+  const copy = { ...config };
+  const next = rest.length === 0 ? value : setAt(isRecord(copy[head]) ? (copy[head] as Record<string, unknown>) : {}, rest, value);
+  if (next === undefined) delete copy[head];
+  else copy[head] = next;
+  return copy;
+}
+
+export function getAt(config: unknown, path: readonly string[]): unknown {
+  return path.reduce<unknown>((v, key) => (isRecord(v) ? v[key] : undefined), config);
+}
+
+/** Number input text -> value: empty clears the field; integers stay integers. */
+export function parseNumber(text: string, field: JsonSchema): number | undefined | { error: string } {
+  if (text.trim() === "") return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n)) return { error: "not a number" };
+  if (field.type === "integer" && !Number.isInteger(n)) return { error: "must be a whole number" };
+  if (field.minimum !== undefined && n < field.minimum) return { error: `must be >= ${field.minimum}` };
+  if (field.maximum !== undefined && n > field.maximum) return { error: `must be <= ${field.maximum}` };
+  return n;
+}
+
+/** One entry per non-empty line. */
+export function parseLines(text: string): string[] {
+  return text.split("\n").map((l) => l.trim()).filter(Boolean);
+}
