@@ -12,9 +12,10 @@ import express from "express";
 import { createGate } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";
 import { createEventHub, EVENTS_PATH, eventsRoute } from "./events.ts";
-import { errorExit, routeUnknown } from "./http-errors.ts";
+import { answerUnhandledAsJson, errorExit, routeUnknown } from "./http-errors.ts";
 import { metricsRoute } from "./metrics.ts";
 import { openApiRoute } from "./openapi.ts";
+import { requestGuard } from "./request-guard.ts";
 import { mountRoutes, type Route } from "./route.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { authRoutes } from "./routes/auth.ts";
@@ -69,6 +70,8 @@ export function createApi(deps: ApiDeps): Api {
     res.setHeader("X-Content-Type-Options", "nosniff");
     next();
   });
+  // Cross-site writes, and in --no-auth mode non-loopback Host names (DNS rebinding): 403.
+  router.use(requestGuard(deps.auth));
   // Live events for clients that cannot speak WebSocket (curl -N, EventSource): same hub, same limits.
   router.get(EVENTS_PATH, (req, res, next) => {
     if (req.headers.accept?.includes("text/event-stream")) void hub.stream(req, res);
@@ -78,6 +81,8 @@ export function createApi(deps: ApiDeps): Api {
   router.use("/api", routeUnknown);
   router.use(errorExit(deps.logger));
   app.use(router);
+  // Paths nothing answers, /api or not, get the JSON 404 instead of express's HTML page.
+  answerUnhandledAsJson(app as unknown as Parameters<typeof answerUnhandledAsJson>[0], deps.logger);
   if (!deps.auth) deps.logger?.warn("authentication is OFF (--no-auth): anyone who can reach this port is admin; use it for local demos only");
   return { app, attachWebSocket: (server) => hub.attach(server), close: () => hub.close() };
 }

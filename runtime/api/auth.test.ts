@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import type { Role } from "../store/types.ts";
 import { auditOf, PASSWORD, sampleFlow, startApi, type TestApi } from "./test-support.ts";
@@ -135,3 +136,194 @@ describe("--no-auth demo mode", () => {
     }
   });
 });
+
+/** A request sent with node's http client: any Host, any local address (127.0.0.x are all loopback on Linux). */
+function send(
+  t: TestApi,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: unknown; localAddress?: string } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: any }> {
+  const text = options.body === undefined ? undefined : JSON.stringify(options.body);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: "127.0.0.1",
+        port: new URL(t.url).port,
+        path,
+        method,
+        ...(options.localAddress && { localAddress: options.localAddress }),
+        headers: { ...(text !== undefined && { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)) }), ...options.headers },
+      },
+      (res) => {
+        let data = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (data += chunk));
+        res.on("end", () => {
+          let body: unknown;
+          try {
+            body = JSON.parse(data);
+          } catch {
+            body = data;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(text);
+  });
+}
+
+describe("refusals in the audit log", () => {
+  it("writes at most perWindow refusal records per (reason, address), then one summary with the count", async () => {
+    const t = await startApi({ limits: { refusalAudit: { perWindow: 3, windowMs: 300 } } });
+    try {
+      for (let i = 0; i < 10; i++) assert.equal((await t.request("GET", "/api/flows", { as: "nobody" })).status, 401);
+      for (let i = 0; i < 2; i++) assert.equal((await t.request("GET", "/api/users", { as: "viewer" })).status, 403);
+      assert.equal(auditOf(t.audit, "refused").length, 5);
+      await new Promise((resolve) => setTimeout(resolve, 450));
+      const summaries = t.audit.records.filter((r) => r.action === "auth.refused-summary");
+      assert.equal(summaries.length, 1);
+      assert.deepEqual([summaries[0]!.detail?.["count"], summaries[0]!.detail?.["reason"]], [7, "AUTH_REQUIRED"]);
+      // A new window writes records one by one again.
+      await t.request("GET", "/api/flows", { as: "nobody" });
+      assert.equal(t.audit.records.at(-1)?.action, "flow.list");
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe("passwords", () => {
+  let t: TestApi;
+  beforeEach(async () => (t = await startApi()));
+  afterEach(() => t.close());
+
+  const login = (username: string, password: string) => t.request("POST", "/api/auth/login", { as: "nobody", body: { username, password } });
+
+  it("lets a user change their own password, revoking their session tokens, and audits it without the password", async () => {
+    const session = (await login("editor", PASSWORD)).body.token as string;
+    const other = (await login("editor", PASSWORD)).body.token as string;
+    const refused = await t.request("POST", "/api/auth/password", { as: { token: session }, body: { current: "wrong password", password: "a new password" } });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.body.error.code, "AUTH_LOGIN_FAILED");
+    const short = await t.request("POST", "/api/auth/password", { as: { token: session }, body: { current: PASSWORD, password: "short" } });
+    assert.equal(short.status, 400);
+    const changed = await t.request("POST", "/api/auth/password", { as: { token: session }, body: { current: PASSWORD, password: "a new password" } });
+    assert.equal(changed.status, 200);
+    assert.equal(changed.body.revokedSessions, 2);
+    for (const token of [session, other]) assert.equal((await t.request("GET", "/api/auth/me", { as: { token } })).status, 401);
+    assert.equal((await t.request("GET", "/api/auth/me", { as: "editor" })).status, 200, "API tokens keep working");
+    assert.equal((await login("editor", PASSWORD)).status, 401);
+    assert.equal((await login("editor", "a new password")).status, 200);
+    const audit = t.audit.records.filter((r) => r.action === "auth.password");
+    assert.deepEqual(audit.map((r) => [r.actor, r.target, r.outcome]), [["editor", "user:editor", "refused"], ["editor", "user:editor", "ok"]]);
+    assert.doesNotMatch(JSON.stringify(t.audit.records), /a new password|wrong password/);
+  });
+
+  it("lets an admin reset a user's password (PUT /api/users/:user), revoking the user's sessions", async () => {
+    const session = (await login("viewer", PASSWORD)).body.token as string;
+    assert.equal((await t.request("PUT", "/api/users/viewer", { as: "operator", body: { password: "reset by admin" } })).status, 403);
+    assert.equal((await t.request("PUT", "/api/users/viewer", { body: { password: "short" } })).status, 400);
+    assert.equal((await t.request("PUT", "/api/users/viewer", { body: {} })).status, 400);
+    const reset = await t.request("PUT", "/api/users/viewer", { body: { password: "reset by admin" } });
+    assert.equal(reset.status, 200);
+    assert.equal((await t.request("GET", "/api/auth/me", { as: { token: session } })).status, 401);
+    assert.equal((await login("viewer", "reset by admin")).status, 200);
+    const audit = t.audit.records.filter((r) => r.action === "user.update").at(-1)!;
+    assert.deepEqual(audit.detail, { passwordReset: true, revokedSessions: 1 });
+    assert.doesNotMatch(JSON.stringify(t.audit.records), /reset by admin/);
+  });
+});
+
+describe("login throttling", () => {
+  let t: TestApi;
+  beforeEach(async () => (t = await startApi({ limits: { loginFailureDelayMs: 1 } })));
+  afterEach(() => t.close());
+
+  it("answers 429 with Retry-After after 10 failures from one address, without checking the password", async () => {
+    const fail = (username: string) => send(t, "POST", "/api/auth/login", { body: { username, password: "wrong password" }, localAddress: "127.0.0.3" });
+    for (let i = 0; i < 10; i++) assert.equal((await fail(i % 2 ? "editor" : "nobody-" + i)).status, 401);
+    let checks = 0;
+    const check = t.users.checkPassword.bind(t.users);
+    t.users.checkPassword = (...args) => (checks++, check(...args));
+    const throttled = await send(t, "POST", "/api/auth/login", { body: { username: "viewer", password: PASSWORD }, localAddress: "127.0.0.3" });
+    assert.equal(throttled.status, 429);
+    assert.equal(throttled.body.error.code, "AUTH_THROTTLED");
+    assert.ok(throttled.body.error.hint);
+    assert.ok(Number(throttled.headers["retry-after"]) >= 1);
+    assert.equal(checks, 0);
+    // Another address is not throttled.
+    assert.equal((await send(t, "POST", "/api/auth/login", { body: { username: "viewer", password: PASSWORD }, localAddress: "127.0.0.4" })).status, 200);
+  });
+
+  it("throttles a username guessed from many addresses, but not its user's login from a clean address", async () => {
+    for (let i = 0; i < 10; i++) {
+      const reply = await send(t, "POST", "/api/auth/login", { body: { username: "editor", password: "wrong password" }, localAddress: `127.0.1.${i + 1}` });
+      assert.equal(reply.status, 401);
+    }
+    const again = await send(t, "POST", "/api/auth/login", { body: { username: "editor", password: PASSWORD }, localAddress: "127.0.1.1" });
+    assert.equal(again.status, 429);
+    const clean = await send(t, "POST", "/api/auth/login", { body: { username: "editor", password: PASSWORD }, localAddress: "127.0.2.1" });
+    assert.equal(clean.status, 200);
+  });
+
+  it("runs at most 4 password checks at once and queues the rest", async () => {
+    let running = 0;
+    let most = 0;
+    const check = t.users.checkPassword.bind(t.users);
+    t.users.checkPassword = async (...args) => {
+      most = Math.max(most, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      running--;
+      return check(...args);
+    };
+    const replies = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => send(t, "POST", "/api/auth/login", { body: { username: "viewer", password: PASSWORD }, localAddress: `127.0.3.${i + 1}` })),
+    );
+    assert.deepEqual(new Set(replies.map((r) => r.status)), new Set([200]));
+    assert.equal(most, 4);
+  });
+});
+
+describe("cross-site requests", () => {
+  it("refuses writes whose Origin is another host, and form-typed requests to routes without a body", async () => {
+    const t = await startApi();
+    try {
+      const auth = { authorization: `Bearer ${t.tokens.admin}` };
+      const host = new URL(t.url).host;
+      const foreign = await send(t, "POST", "/api/flows", { headers: { ...auth, origin: "https://evil.example" }, body: { document: sampleFlow("x") } });
+      assert.equal(foreign.status, 403);
+      assert.equal(foreign.body.error.code, "AUTH_FORBIDDEN");
+      assert.equal((await send(t, "DELETE", "/api/tokens/abc", { headers: { ...auth, origin: "null" } })).status, 403);
+      assert.equal((await send(t, "GET", "/api/flows", { headers: { ...auth, origin: "https://evil.example" } })).status, 200);
+      assert.equal((await send(t, "POST", "/api/flows", { headers: { ...auth, origin: `http://${host}` }, body: { document: sampleFlow("x") } })).status, 201);
+      await t.request("POST", "/api/flows/x/deploy", { as: "operator" });
+      const form = await send(t, "POST", "/api/flows/x/stop", { headers: { ...auth, "content-type": "application/x-www-form-urlencoded" } });
+      assert.equal(form.status, 415);
+      assert.equal(form.body.error.code, "API_CONTENT_TYPE");
+      assert.equal(t.runtime.flows().length, 1);
+      assert.equal((await send(t, "POST", "/api/flows/x/stop", { headers: { ...auth } })).status, 200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("refuses a non-loopback Host in --no-auth mode (DNS rebinding), for reads and WebSockets too", async () => {
+    const t = await startApi({ auth: false });
+    try {
+      for (const host of ["evil.example", "evil.example:8080", "10.0.0.5"]) {
+        const reply = await send(t, "GET", "/api/flows", { headers: { host } });
+        assert.equal(reply.status, 403, host);
+        assert.equal(reply.body.error.code, "AUTH_FORBIDDEN", host);
+      }
+      for (const host of ["localhost:1234", "127.0.0.1", "[::1]:80"]) assert.equal((await send(t, "GET", "/api/flows", { headers: { host } })).status, 200, host);
+      const ws = await send(t, "GET", "/api/events", { headers: { host: "evil.example", connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" } });
+      assert.equal(ws.status, 403);
+    } finally {
+      await t.close();
+    }
+  });
+});
+

@@ -1,13 +1,14 @@
 /**
  * Who is calling and may they: bearer tokens resolved by the user store, roles ordered
- * viewer < editor < operator < admin, and an audit record for every refusal. With `auth: false`
+ * viewer < editor < operator < admin, and an audit record for each refusal (at most 20 a minute
+ * per reason and address; the rest are counted into one summary record, see refusal-audit.ts). With `auth: false`
  * (the `--no-auth` demo mode) every caller is the admin "anonymous".
  */
 import type { IncomingMessage } from "node:http";
-import { errorMessage } from "../sdk/errors.ts";
 import { ROLES, type Principal, type Role } from "../store/types.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError } from "./http-errors.ts";
+import { refusalRecorder } from "./refusal-audit.ts";
 
 export const ANONYMOUS_ADMIN: Principal = { username: "anonymous", role: "admin" };
 const UNAUTHENTICATED = "(unauthenticated)";
@@ -34,7 +35,7 @@ export interface Gate {
   recordRefusal(actor: string, action: string, target: string, error: ApiError, req: IncomingMessage): Promise<void>;
 }
 
-export function createGate(deps: Pick<ApiDeps, "auth" | "users" | "audit" | "logger">): Gate {
+export function createGate(deps: Pick<ApiDeps, "auth" | "users" | "audit" | "logger" | "limits">): Gate {
   const check = (token: string | undefined): TokenCheck => {
     if (!deps.auth) return { ok: true, principal: ANONYMOUS_ADMIN };
     if (token === undefined) {
@@ -50,18 +51,16 @@ export function createGate(deps: Pick<ApiDeps, "auth" | "users" | "audit" | "log
     return { ok: false, error: new ApiError("AUTH_INVALID", `the token is not accepted: ${why}`, { reason: result.reason }) };
   };
 
+  // At most so many refusal records per (code, address) a minute; the rest become one summary.
+  const refusals = refusalRecorder(deps.audit, deps.limits?.refusalAudit, deps.logger);
   const recordRefusal = async (actor: string, action: string, target: string, error: ApiError, req: IncomingMessage) => {
-    try {
-      await deps.audit.append({
-        actor,
-        action,
-        target,
-        outcome: "refused",
-        detail: { status: error.status, code: error.code, reason: error.message, from: req.socket.remoteAddress ?? "" },
-      });
-    } catch (auditError) {
-      deps.logger?.error("cannot write the audit record of a refusal", { action, target, error: errorMessage(auditError) });
-    }
+    const from = req.socket.remoteAddress ?? "";
+    await refusals.record(error.code, from, {
+      actor,
+      action,
+      target,
+      detail: { status: error.status, code: error.code, reason: error.message, from },
+    });
   };
 
   return {

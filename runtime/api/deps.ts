@@ -2,6 +2,8 @@ import type { Catalog } from "../core/validate.ts";
 import type { Logger } from "../sdk/define.ts";
 import type { AuditLog, FlowStore, LocalRuntime, SecretStore, UserStore } from "../store/types.ts";
 import type { EventLimits } from "./events.ts";
+import type { LoginLimits } from "./login-guard.ts";
+import type { RefusalAuditLimits } from "./refusal-audit.ts";
 
 export interface ApiLimits {
   /** Largest request body accepted (default 1 MiB); bigger ones get 413. */
@@ -10,6 +12,10 @@ export interface ApiLimits {
   readonly loginFailureDelayMs?: number;
   /** Rate and buffer limits of the live event stream. */
   readonly events?: EventLimits;
+  /** Refusal records written one by one per (reason, address) per window; the rest are summarised. */
+  readonly refusalAudit?: RefusalAuditLimits;
+  /** Login throttling and concurrent password checks. */
+  readonly login?: LoginLimits;
 }
 
 /** What the admin API is built from; everything is injected, nothing is global. */

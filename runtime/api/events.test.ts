@@ -161,4 +161,34 @@ describe("live events over WebSocket", () => {
     assert.equal(await closed, 1013);
     assert.equal(t.runtime.listenerCount(), 1, "the flow still has exactly the hub as listener");
   });
+
+  const closeOf = (ws: WebSocket) =>
+    new Promise<number>((resolve, reject) => {
+      ws.once("close", (code) => resolve(code));
+      setTimeout(() => reject(new Error("the client was not closed within 3 s")), 3000).unref();
+    });
+
+  it("closes a client with 1008 once its token is revoked (logout)", async () => {
+    await start({ recheckMs: 50, tickMs: 20 });
+    const { token } = await t.users.issueToken({ username: "viewer", name: "login", kind: "session" });
+    const listener = await listen(t, "", { authorization: `Bearer ${token}` });
+    const closed = closeOf(listener.ws);
+    await sleep(120);
+    assert.equal(listener.ws.readyState, WebSocket.OPEN);
+    assert.equal((await t.request("POST", "/api/auth/logout", { as: { token } })).body.revoked, true);
+    assert.equal(await closed, 1008);
+  });
+
+  it("closes WebSocket and SSE clients of a user who is disabled", async () => {
+    await start({ recheckMs: 50, tickMs: 20 });
+    const listener = await listen(t);
+    const closed = closeOf(listener.ws);
+    const sse = await fetch(`${t.url}/api/events`, { headers: { accept: "text/event-stream", authorization: `Bearer ${t.tokens.viewer}` } });
+    assert.equal(sse.status, 200);
+    const text = sse.text();
+    assert.equal((await t.request("PUT", "/api/users/viewer", { body: { disabled: true } })).status, 200);
+    assert.equal(await closed, 1008);
+    const ended = await Promise.race([text, sleep(3000).then(() => "(the stream did not end within 3 s)")]);
+    assert.match(ended, /event: close\ndata: .*disabled/);
+  });
 });

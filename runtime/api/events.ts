@@ -16,6 +16,7 @@ import { errorMessage } from "../sdk/errors.ts";
 import type { LocalRuntime, RuntimeEvent } from "../store/types.ts";
 import { bearerToken, type Gate } from "./auth.ts";
 import { ApiError, errorBody, statusOf } from "./http-errors.ts";
+import { crossSiteProblem } from "./request-guard.ts";
 import { defineRoute, isSafeId, type Route } from "./route.ts";
 
 export const EVENTS_PATH = "/api/events";
@@ -35,6 +36,11 @@ export interface EventLimits {
   readonly closeGraceMs?: number;
   /** How often drop notes, stuck clients and heartbeats are looked at (default 250 ms). */
   readonly tickMs?: number;
+  /**
+   * How often each client's token is checked again (default 5 s): a client whose token was revoked
+   * or expired, or whose user was disabled, is closed (WebSocket 1008, SSE: the response ends).
+   */
+  readonly recheckMs?: number;
 }
 
 export interface EventStats {
@@ -66,6 +72,8 @@ interface Transport {
 interface Client {
   readonly out: Transport;
   readonly flow: string | undefined;
+  /** The token it connected with, checked again every `recheckMs`. */
+  readonly token: string | undefined;
   /** Events sent this window, and events dropped over the rate, by `type flowId`. */
   sent: Map<string, number>;
   dropped: Map<string, { type: string; flowId: string; count: number }>;
@@ -80,6 +88,8 @@ export function createEventHub(deps: { runtime: LocalRuntime; gate: Gate; auth: 
   const maxBuffered = deps.limits?.maxBufferedBytes ?? 1024 * 1024;
   const stuckMs = deps.limits?.stuckMs ?? 10_000;
   const closeGraceMs = deps.limits?.closeGraceMs ?? 2000;
+  const recheckMs = deps.limits?.recheckMs ?? 5000;
+  let lastRecheck = Date.now();
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const clients = new Set<Client>();
   const totals = { droppedRate: 0, droppedSlow: 0, closedSlow: 0 };
@@ -127,8 +137,17 @@ export function createEventHub(deps: { runtime: LocalRuntime; gate: Gate; auth: 
     const heartbeat = now - lastHeartbeat >= HEARTBEAT_MS;
     if (newWindow) windowStart = now;
     if (heartbeat) lastHeartbeat = now;
+    const recheck = deps.auth && now - lastRecheck >= recheckMs;
+    if (recheck) lastRecheck = now;
     for (const client of clients) {
       if (client.closing) continue;
+      if (recheck) {
+        const result = deps.gate.check(client.token);
+        if (!result.ok) {
+          closeRevoked(client, result.error.message);
+          continue;
+        }
+      }
       const over = client.out.buffered() > maxBuffered;
       if (!over) client.stuckSince = undefined;
       else client.stuckSince ??= now;
@@ -162,6 +181,13 @@ export function createEventHub(deps: { runtime: LocalRuntime; gate: Gate; auth: 
     setTimeout(() => client.out.terminate(), closeGraceMs).unref();
   };
 
+  /** 1008 (policy violation): the token this client connected with is no longer accepted. */
+  const closeRevoked = (client: Client, why: string) => {
+    client.closing = true;
+    client.out.close(1008, why.slice(0, 120));
+    setTimeout(() => client.out.terminate(), closeGraceMs).unref();
+  };
+
   let unsubscribe: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
 
@@ -184,28 +210,31 @@ export function createEventHub(deps: { runtime: LocalRuntime; gate: Gate; auth: 
     }
     try {
       const origin = req.headers.origin;
-      if (!deps.auth && origin !== undefined && new URL(origin).host !== req.headers.host) {
+      if (!deps.auth && origin !== undefined && hostOf(origin) !== req.headers.host) {
         // Without tokens, only the server's own pages may listen: no other site's script.
         throw new ApiError("AUTH_FORBIDDEN", `cross-origin WebSocket from ${origin} refused in --no-auth mode`, {}, 403);
       }
+      // DNS rebinding in --no-auth mode: a Host that is not a loopback name.
+      const rebound = deps.auth ? undefined : crossSiteProblem(req, false);
+      if (rebound) throw rebound;
       const token = bearerToken(req.headers.authorization) ?? url.searchParams.get("token") ?? undefined;
       await deps.gate.admit(req, "viewer", "events.subscribe", "events", token);
       const flow = url.searchParams.get("flow") ?? undefined;
       if (flow !== undefined && !isSafeId(flow)) throw new ApiError("ID_INVALID", "flow must be a flow id", { param: "flow" });
-      wss.handleUpgrade(req, socket, head, (ws) => addSocket(ws, flow));
+      wss.handleUpgrade(req, socket, head, (ws) => addSocket(ws, flow, token));
     } catch (error) {
       refuse(socket, error instanceof ApiError ? error : new ApiError("API_INTERNAL", errorMessage(error), {}, 500));
     }
   };
 
-  const addClient = (out: Transport, flow: string | undefined): Client => {
-    const client: Client = { out, flow, sent: new Map(), dropped: new Map(), slowDropped: 0, stuckSince: undefined, alive: true, closing: false };
+  const addClient = (out: Transport, flow: string | undefined, token: string | undefined): Client => {
+    const client: Client = { out, flow, token, sent: new Map(), dropped: new Map(), slowDropped: 0, stuckSince: undefined, alive: true, closing: false };
     clients.add(client);
     sendJson(client, { type: "hello", flow: flow ?? null, limits: { perFlowPerSecond: perSecond } });
     return client;
   };
 
-  const addSocket = (ws: WebSocket, flow: string | undefined) => {
+  const addSocket = (ws: WebSocket, flow: string | undefined, token: string | undefined) => {
     const client = addClient(
       {
         send: (text) => ws.send(text),
@@ -215,6 +244,7 @@ export function createEventHub(deps: { runtime: LocalRuntime; gate: Gate; auth: 
         ping: () => ws.ping(),
       },
       flow,
+      token,
     );
     ws.on("pong", () => (client.alive = true));
     ws.on("error", () => ws.terminate());
@@ -225,8 +255,9 @@ export function createEventHub(deps: { runtime: LocalRuntime; gate: Gate; auth: 
   const stream = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     let flow: string | undefined;
+    let token: string | undefined;
     try {
-      const token = bearerToken(req.headers.authorization) ?? url.searchParams.get("token") ?? undefined;
+      token = bearerToken(req.headers.authorization) ?? url.searchParams.get("token") ?? undefined;
       await deps.gate.admit(req, "viewer", "events.subscribe", "events", token);
       flow = url.searchParams.get("flow") ?? undefined;
       if (flow !== undefined && !isSafeId(flow)) throw new ApiError("ID_INVALID", "flow must be a flow id", { param: "flow" });
@@ -249,6 +280,7 @@ export function createEventHub(deps: { runtime: LocalRuntime; gate: Gate; auth: 
         },
       },
       flow,
+      token,
     );
     res.on("close", () => client && clients.delete(client));
   };
@@ -276,6 +308,15 @@ export function createEventHub(deps: { runtime: LocalRuntime; gate: Gate; auth: 
       wss.close();
     },
   };
+}
+
+/** The host of an Origin header; undefined for `null` or anything unparsable (never the same host). */
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
 }
 
 /** JSON of an event; a message that cannot be serialised or is too big is replaced by a note saying so. */

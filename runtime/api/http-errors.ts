@@ -22,6 +22,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   AUTH_EXPIRED: 401,
   AUTH_LOGIN_FAILED: 401,
   AUTH_FORBIDDEN: 403,
+  AUTH_THROTTLED: 429,
   NOT_FOUND: 404,
   FLOW_NOT_FOUND: 404,
   VERSION_NOT_FOUND: 404,
@@ -82,6 +83,8 @@ export function sendError(res: Response, error: AiotError): void {
     res.destroy();
     return;
   }
+  const retryAfter = error.details.retryAfterSeconds;
+  if (typeof retryAfter === "number") res.setHeader("Retry-After", String(retryAfter));
   res.status(statusOf(error)).setHeader("Cache-Control", "no-store").json(errorBody(error));
 }
 
@@ -94,4 +97,29 @@ export function errorExit(logger: Logger | undefined) {
 
 export function routeUnknown(req: Request, _res: Response, next: NextFunction): void {
   next(new ApiError("API_ROUTE_UNKNOWN", `no route ${req.method} ${req.originalUrl.split("?")[0]}`));
+}
+
+type Handle = (req: Request, res: Response, callback?: (error?: unknown) => void) => void;
+
+/**
+ * Replaces express's last-resort handler (an HTML page) with ours: a request nothing answered,
+ * whatever its path and whatever was mounted on the app after the API (static files), gets the
+ * JSON 404; an error that reached the end gets the JSON error. A URL too long for node's header
+ * limit never gets here: node answers 431 itself.
+ */
+export function answerUnhandledAsJson(app: { handle: Handle }, logger: Logger | undefined): void {
+  const handle = app.handle.bind(app);
+  app.handle = (req, res, callback) =>
+    handle(
+      req,
+      res,
+      callback ??
+        ((error?: unknown) => {
+          if (error !== undefined && error !== null && error !== "route" && error !== "router") {
+            sendError(res, toAiotError(error, logger, `${req.method} ${req.url}`));
+            return;
+          }
+          sendError(res, new ApiError("API_ROUTE_UNKNOWN", `no route ${req.method} ${(req.url ?? "/").split("?")[0]!.slice(0, 200)}`));
+        }),
+    );
 }

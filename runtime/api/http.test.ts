@@ -27,6 +27,15 @@ describe("the API's one error exit", () => {
     assert.equal(wrongMethod.body.error.code, "API_ROUTE_UNKNOWN");
   });
 
+  it("answers paths outside /api that nothing serves with 404 JSON, not express's HTML page", async () => {
+    for (const [method, path] of [["GET", "/nowhere"], ["POST", "/"], ["DELETE", "/x/y?z=1"]] as const) {
+      const reply = await t.request(method, path);
+      assert.equal(reply.status, 404, `${method} ${path}`);
+      assert.match(reply.headers.get("content-type") ?? "", /application\/json/);
+      assert.equal(reply.body.error.code, "API_ROUTE_UNKNOWN");
+    }
+  });
+
   it("refuses a body over the limit with 413, declared or streamed, and keeps serving", async () => {
     const big = JSON.stringify({ document: sampleFlow(), message: "x".repeat(80 * 1024) });
     const declared = await t.request("POST", "/api/flows", { as: "editor", raw: big });

@@ -147,9 +147,11 @@ export function defineRoute<B extends TSchema = TSchema, Q extends TObject = TOb
         if (!ok) throw new ApiError("ID_INVALID", `${name} ${JSON.stringify(value.slice(0, 140))} is not a valid ${name === "v" ? "version number" : "id"}`, { param: name });
       }
       const query = readQuery(querySchema, req.query);
+      if (!spec.body && spec.method !== "get") refuseFormType(req);
       const read = spec.body ? await readJsonBody(req, env.bodyLimit) : undefined;
       if (read === undefined && spec.body && !spec.bodyOptional) throw new ApiError("API_BODY_INVALID", "this route needs a JSON body", { path: "body" });
-      const body = readBody(bodySchema, read?.value ?? (spec.body ? {} : undefined));
+      // A body that was sent is checked as sent: `null` is not "no body".
+      const body = readBody(bodySchema, read !== undefined ? read.value : spec.body ? {} : undefined);
       return handler({
         principal: env.principal,
         query,
@@ -161,6 +163,19 @@ export function defineRoute<B extends TSchema = TSchema, Q extends TObject = TOb
       });
     },
   };
+}
+
+/**
+ * A state-changing route without a body still refuses a request typed as anything but JSON: an
+ * HTML form (urlencoded, multipart, text/plain) can be sent cross-site without a preflight, JSON
+ * cannot. No Content-Type at all (curl -X POST) is accepted.
+ */
+function refuseFormType(req: Request): void {
+  const type = req.headers["content-type"];
+  if (type === undefined || type.trim() === "") return;
+  if (!/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
+    throw new ApiError("API_CONTENT_TYPE", `this route takes no body; send no Content-Type or application/json, not "${type.slice(0, 100)}"`);
+  }
 }
 
 function readQuery<S extends TObject>(schema: S, raw: unknown): Static<S> {

@@ -131,6 +131,21 @@ export class MemoryUserStore implements UserStore {
     return user.record;
   }
 
+  async setPassword(username: string, password: string): Promise<{ user: UserRecord; revokedSessions: number }> {
+    const user = this.users.get(username);
+    if (!user) throw new AiotError("USER_NOT_FOUND", `no user "${username}"`);
+    if (password.length < 8 || password.length > 1024) throw new AiotError("USER_INVALID", "a password must be 8-1024 characters", { path: "password" });
+    user.password = password;
+    let revokedSessions = 0;
+    for (const [token, info] of this.tokens) {
+      if (info.username === username && info.kind === "session") {
+        this.tokens.delete(token);
+        revokedSessions++;
+      }
+    }
+    return { user: user.record, revokedSessions };
+  }
+
   listUsers = () => [...this.users.values()].map((u) => u.record);
 
   async checkPassword(username: string, password: string): Promise<UserRecord | undefined> {

@@ -18,7 +18,7 @@ export async function auditVerify(dataDir: string): Promise<{ code: number; text
   const result = audit.verify();
   if (result.ok) return { code: 0, text: `audit log ok: ${result.records} record${result.records === 1 ? "" : "s"} (${audit.file})` };
   const text = [
-    `audit log broken at ${result.reason} [AUDIT_CHAIN_BROKEN]`,
+    `audit log broken at line ${result.brokenAt}: ${result.reason} [AUDIT_CHAIN_BROKEN]`,
     `  file: ${audit.file}`,
     result.records === 0
       ? "  no line verifies: the whole log cannot be trusted"

@@ -32,6 +32,8 @@ export type VerifyResult = ReturnType<AuditLog["verify"]>;
 
 export interface AuditLogOptions {
   readonly clock?: Pick<Clock, "now">;
+  /** Newest records kept in memory (default 10 000); older ones are read from the file when asked for. */
+  readonly memoryRecords?: number;
 }
 
 /**
@@ -51,7 +53,9 @@ export interface AuditLogOptions {
  */
 export class JsonlAuditLog implements AuditLog {
   private readonly queue = new SerialQueue();
-  private readonly records: AuditRecord[];
+  /** The newest `memoryRecords` records, oldest first; the file holds them all. */
+  private records: AuditRecord[];
+  private readonly memoryRecords: number;
   private lastHash: string;
   private nextSeq: number;
   /** False when the file may end without a newline (a torn write): the next append starts a new line. */
@@ -65,11 +69,10 @@ export class JsonlAuditLog implements AuditLog {
     readonly file: string,
     text: string,
     private readonly clock: Pick<Clock, "now">,
+    memoryRecords = DEFAULT_MEMORY_RECORDS,
   ) {
-    this.records = text.split("\n").flatMap((line) => {
-      const record = parseRecord(line);
-      return record ? [record] : [];
-    });
+    this.memoryRecords = Math.max(1, Math.floor(memoryRecords));
+    this.records = parseRecords(text).slice(-this.memoryRecords);
     const last = this.records.at(-1);
     this.lastHash = last?.hash ?? "";
     this.nextSeq = (last?.seq ?? 0) + 1;
@@ -87,7 +90,7 @@ export class JsonlAuditLog implements AuditLog {
         throw new AiotError("STORE_UNREADABLE", `cannot read: ${errorMessage(error)}`, { file }, { cause: error });
       }
     }
-    return new JsonlAuditLog(file, text, options.clock ?? { now: () => Date.now() });
+    return new JsonlAuditLog(file, text, options.clock ?? { now: () => Date.now() }, options.memoryRecords);
   }
 
   append(entry: AuditEntry): Promise<AuditRecord> {
@@ -106,6 +109,8 @@ export class JsonlAuditLog implements AuditLog {
         this.inFlight = undefined;
       }
       this.records.push(record);
+      // Drop the oldest in batches, so the array is not copied on every append.
+      if (this.records.length > this.memoryRecords * 1.1 + 1) this.records = this.records.slice(-this.memoryRecords);
       this.lastHash = record.hash;
       this.nextSeq += 1;
       this.appended += 1;
@@ -119,16 +124,38 @@ export class JsonlAuditLog implements AuditLog {
    */
   list(options: { since?: number; limit?: number } = {}): AuditRecord[] {
     const { since, limit } = options;
+    const oldestInMemory = this.records[0]?.seq ?? this.nextSeq;
+    // What is asked for starts before the records kept in memory: read the file (all of it is there).
+    const fromFile =
+      oldestInMemory > 1 &&
+      (since !== undefined ? since + 1 < oldestInMemory : limit === undefined || limit > this.records.length);
+    const records = fromFile ? this.readAll() : this.records;
     if (since !== undefined) {
-      const after = this.records.filter((record) => record.seq > since);
+      const after = records.filter((record) => record.seq > since);
       return limit === undefined ? after : after.slice(0, Math.max(0, limit));
     }
-    return limit === undefined ? [...this.records] : this.records.slice(Math.max(0, this.records.length - Math.max(0, limit)));
+    return limit === undefined ? [...records] : records.slice(Math.max(0, records.length - Math.max(0, limit)));
+  }
+
+  /** Every readable record of the file, plus any this process holds that the file does not (yet). */
+  private readAll(): AuditRecord[] {
+    let text = "";
+    try {
+      text = readFileSync(this.file, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+        throw new AiotError("STORE_UNREADABLE", `cannot read: ${errorMessage(error)}`, { file: this.file }, { cause: error });
+      }
+    }
+    const records = parseRecords(text);
+    const lastSeq = records.at(-1)?.seq ?? 0;
+    return [...records, ...this.records.filter((r) => r.seq > lastSeq)];
   }
 
   /**
    * Re-reads the file and checks every line. When broken: `brokenAt` is the first bad line
-   * (1-based), `records` the number of lines before it that verify, `reason` starts "line N: ".
+   * (1-based), `records` the number of lines before it that verify, `reason` what is wrong there
+   * (without the line number, which callers print from `brokenAt`).
    */
   verify(): VerifyResult {
     let text: string;
@@ -136,7 +163,7 @@ export class JsonlAuditLog implements AuditLog {
       text = readFileSync(this.file, "utf8");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT" && this.appended === 0) return { ok: true, records: 0 };
-      return { ok: false, records: 0, brokenAt: 1, reason: `line 1: cannot read ${this.file}: ${errorMessage(error)}` };
+      return { ok: false, records: 0, brokenAt: 1, reason: `cannot read ${this.file}: ${errorMessage(error)}` };
     }
     // A line being appended right now may be half there: judge the file without it.
     if (this.inFlight !== undefined && !text.endsWith("\n")) text = text.slice(0, text.lastIndexOf("\n") + 1);
@@ -144,11 +171,11 @@ export class JsonlAuditLog implements AuditLog {
     let prev = "";
     for (const [index, line] of lines.entries()) {
       const problem = lineProblem(line, index + 1, prev);
-      if (problem) return { ok: false, records: index, brokenAt: index + 1, reason: `line ${index + 1}: ${problem}` };
+      if (problem) return { ok: false, records: index, brokenAt: index + 1, reason: problem };
       prev = (JSON.parse(line) as AuditRecord).hash;
     }
     if (this.appended > 0 && prev !== this.lastHash && prev !== this.inFlight) {
-      const reason = `line ${lines.length + 1}: missing: the file ends at line ${lines.length} without the last record this server wrote (seq ${this.nextSeq - 1}); it was cut short or replaced`;
+      const reason = `missing: the file ends at line ${lines.length} without the last record this server wrote (seq ${this.nextSeq - 1}); it was cut short or replaced`;
       return { ok: false, records: lines.length, brokenAt: lines.length + 1, reason };
     }
     return { ok: true, records: lines.length };
@@ -169,6 +196,15 @@ export class JsonlAuditLog implements AuditLog {
       throw new AiotError("STORE_WRITE_FAILED", `cannot append to the audit log: ${errorMessage(error)}`, { file: this.file }, { cause: error });
     }
   }
+}
+
+const DEFAULT_MEMORY_RECORDS = 10_000;
+
+function parseRecords(text: string): AuditRecord[] {
+  return text.split("\n").flatMap((line) => {
+    const record = parseRecord(line);
+    return record ? [record] : [];
+  });
 }
 
 function parseRecord(line: string): AuditRecord | undefined {

@@ -126,6 +126,11 @@ export interface UserStore {
   createUser(username: string, role: Role, password: string): Promise<UserRecord>;
   /** Disables (or re-enables) a user: its tokens then authenticate as "disabled" and its password is refused. */
   setUserDisabled(username: string, disabled: boolean): Promise<UserRecord>;
+  /**
+   * Sets a new password (same rules as createUser: USER_INVALID when too short or long) and revokes
+   * every session token of the user (API tokens stay). USER_NOT_FOUND for an unknown user.
+   */
+  setPassword(username: string, password: string): Promise<{ user: UserRecord; revokedSessions: number }>;
   listUsers(): UserRecord[];
   /** scrypt check; undefined on a wrong username or password (same answer for both). */
   checkPassword(username: string, password: string): Promise<UserRecord | undefined>;

@@ -91,6 +91,27 @@ describe("users: accounts and passwords", () => {
     assert.ok(await users.checkPassword("ana", "right-password"));
     await assert.rejects(users.setUserDisabled("nobody", true), coded("USER_NOT_FOUND"));
   });
+
+  it("sets a new password, revoking the user's session tokens but not API tokens or other users' sessions", async () => {
+    const { users, dir } = await open();
+    await users.createUser("ana", "editor", "right-password");
+    await users.createUser("bob", "editor", "bobs-password");
+    const session = await users.issueToken({ username: "ana", name: "login", kind: "session" });
+    const api = await users.issueToken({ username: "ana", name: "ci", kind: "api" });
+    const bob = await users.issueToken({ username: "bob", name: "login", kind: "session" });
+    await assert.rejects(users.setPassword("ana", "short"), coded("USER_INVALID", "password"));
+    await assert.rejects(users.setPassword("nobody", "long enough"), coded("USER_NOT_FOUND"));
+    const { user, revokedSessions } = await users.setPassword("ana", "a new password");
+    assert.deepEqual([user.username, revokedSessions], ["ana", 1]);
+    assert.deepEqual(Object.keys(user).sort(), ["createdAt", "role", "username"]);
+    assert.equal(await users.checkPassword("ana", "right-password"), undefined);
+    assert.ok(await users.checkPassword("ana", "a new password"));
+    assert.deepEqual(users.authenticate(session.token), { ok: false, reason: "unknown" });
+    assert.ok(users.authenticate(api.token).ok);
+    assert.ok(users.authenticate(bob.token).ok);
+    const reopened = await LowdbUserStore.open(dir);
+    assert.ok(await reopened.checkPassword("ana", "a new password"), "the new hash is on disk");
+  });
 });
 
 describe("users: tokens", () => {

@@ -130,6 +130,23 @@ export class LowdbUserStore implements UserStore {
     });
   }
 
+  async setPassword(username: string, password: string): Promise<{ user: UserRecord; revokedSessions: number }> {
+    checkPassword(password);
+    if (!this.store.data.users.some((u) => u.username === username)) throw new AiotError("USER_NOT_FOUND", `no user "${username}"`, { path: "username" });
+    const passwordHash = await hashPassword(password);
+    return this.store.update((data) => {
+      const user = data.users.find((u) => u.username === username);
+      if (!user) throw new AiotError("USER_NOT_FOUND", `no user "${username}"`, { path: "username" });
+      const changed: StoredUser = { ...user, passwordHash };
+      // Whoever logged in with the old password is logged out; systems' API tokens keep working.
+      const tokens = data.tokens.filter((t) => !(t.username === username && t.kind === "session"));
+      return {
+        next: { ...data, users: data.users.map((u) => (u === user ? changed : u)), tokens },
+        result: { user: publicUser(changed), revokedSessions: data.tokens.length - tokens.length },
+      };
+    });
+  }
+
   listUsers(): UserRecord[] {
     return this.store.data.users.map(publicUser);
   }

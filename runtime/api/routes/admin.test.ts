@@ -35,6 +35,12 @@ describe("users, tokens, secrets and the audit log", () => {
     assert.ok(issued.body.info.expiresAt);
     const ci = { token: issued.body.token };
     assert.equal((await t.request("POST", "/api/flows", { as: ci, body: { document: sampleFlow() } })).status, 201);
+    for (const expiresInDays of [1e-9, 0.0001, 0]) {
+      const tiny = await t.request("POST", "/api/tokens", { body: { name: "tiny", expiresInDays } });
+      assert.equal(tiny.status, 400, String(expiresInDays));
+      assert.equal(tiny.body.error.code, "API_BODY_INVALID");
+    }
+    assert.equal((await t.request("POST", "/api/tokens", { body: { name: "minute", expiresInDays: 1 / 1440 } })).status, 201);
     const tooHigh = await t.request("POST", "/api/tokens", { body: { name: "x", username: "editor", role: "admin" } });
     assert.equal(tooHigh.body.error.code, "ROLE_NOT_ALLOWED");
     const nobody = await t.request("POST", "/api/tokens", { body: { name: "x", username: "ghost" } });

@@ -61,4 +61,51 @@ describe("import and export", () => {
     }
     assert.equal(t.flows.listVersions("line-1").length, 2);
   });
+
+  it("refuses to replace a flow the runtime knows in any state, and waits for a deploy in flight", async () => {
+    const bundle = await exported();
+    t.runtime.states.set("line-1", { flowId: "line-1", version: 2, state: "failed", since: new Date().toISOString(), nodes: [] });
+    const failed = await importing(bundle, "?replace=true");
+    assert.equal(failed.status, 409);
+    assert.equal(failed.body.error.code, "FLOW_DEPLOYED");
+    t.runtime.states.clear();
+
+    const deploy = t.runtime.deploy.bind(t.runtime);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    t.runtime.deploy = async (...args) => {
+      await gate;
+      return deploy(...args);
+    };
+    const deploying = t.request("POST", "/api/flows/line-1/deploy", { as: "operator" });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const replacing = importing(bundle, "?replace=true");
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    release();
+    const [deployed, replaced] = await Promise.all([deploying, replacing]);
+    assert.equal(deployed.status, 200);
+    assert.equal(replaced.body.error?.code, "FLOW_DEPLOYED");
+    assert.equal(t.flows.getFlow("line-1")?.deployedVersion, 2);
+  });
+
+  it("checks every version's graph (ids, edges), keeps authors and times, and audits the importer", async () => {
+    const bundle = await exported();
+    const dangling = structuredClone(bundle);
+    dangling.versions[0].document.edges[0].to.node = "ghost";
+    const refused = await importing(dangling, "?replace=true");
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error.code, "IMPORT_INVALID");
+    assert.equal(refused.body.error.path, "versions[0].document.edges[0].to.node");
+
+    // An old version whose node type has left the catalog is still history worth keeping.
+    const oldType = structuredClone(bundle);
+    oldType.versions[0].document = flowOf([["x", "retired-type"]], [], "line-1");
+    const reply = await t.request("POST", "/api/flows/import?replace=true", { as: "admin", body: oldType });
+    assert.equal(reply.status, 201);
+    assert.deepEqual(t.flows.listVersions("line-1").map((v) => [v.author, v.createdAt]), bundle.versions.map((v: { author: string; createdAt: string }) => [v.author, v.createdAt]));
+    const audit = t.audit.records.at(-1)!;
+    assert.equal(audit.actor, "admin");
+    assert.equal(audit.detail?.["importedBy"], "admin");
+    assert.deepEqual(audit.detail?.["authors"], ["editor"]);
+  });
 });

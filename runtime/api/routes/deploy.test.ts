@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
+import { AiotError } from "../../sdk/errors.ts";
 import { sampleFlow, startApi, type TestApi } from "../test-support.ts";
 
 describe("deploy routes", () => {
@@ -103,5 +104,42 @@ describe("deploy routes", () => {
     assert.deepEqual((await t.request("GET", "/api/runtime/line-1/metrics", { as: "viewer" })).body, { flowId: "line-1", nodes: [] });
     const missing = await t.request("GET", "/api/runtime/ghost/metrics", { as: "viewer" });
     assert.equal(missing.status, 404);
+  });
+
+  it("puts the runtime back when the store cannot record a deployment (nothing ran before: stopped)", async () => {
+    t.flows.setDeployed = async () => {
+      throw new AiotError("STORE_WRITE_FAILED", "disk full");
+    };
+    const reply = await deploy({ version: 2 });
+    assert.equal(reply.status, 503);
+    assert.equal(reply.body.error.code, "STORE_WRITE_FAILED");
+    assert.deepEqual(t.runtime.flows(), []);
+  });
+
+  it("puts the runtime back when the store cannot record a deployment (the previous version runs again)", async () => {
+    await deploy({ version: 1 });
+    t.flows.setDeployed = async () => {
+      throw new AiotError("STORE_WRITE_FAILED", "disk full");
+    };
+    const reply = await deploy({ version: 2 });
+    assert.equal(reply.status, 503);
+    assert.deepEqual(t.runtime.flows().map((f) => [f.version, f.state]), [[1, "running"]]);
+    assert.deepEqual(t.runtime.deploys.map((d) => d.version), [1, 2, 1]);
+  });
+
+  it("reads a cut-off failure summary as the summary and its first problem", async () => {
+    const problems = [{ code: "SECRET_MISSING", message: 'no secret "db"', path: "nodes[0].config.password" }];
+    t.runtime.failNextDeploy({ code: "FLOW_INVALID", message: "flow has 1 problem:", problems });
+    const reply = await deploy();
+    assert.equal(reply.body.error.message, 'deploying flow "line-1" version 2 failed: flow has 1 problem: no secret "db"; nothing was running before');
+    t.runtime.failNextDeploy({ code: "FLOW_INVALID", message: "flow has 2 problems:" });
+    assert.doesNotMatch((await deploy()).body.error.message, /:;/);
+  });
+
+  it("refuses a JSON null body with 400 API_BODY_INVALID", async () => {
+    const reply = await t.request("POST", "/api/flows/line-1/deploy", { as: "operator", raw: "null" });
+    assert.equal(reply.status, 400);
+    assert.equal(reply.body.error.code, "API_BODY_INVALID");
+    assert.deepEqual(t.runtime.deploys, []);
   });
 });

@@ -1,9 +1,9 @@
 import { Type } from "typebox";
 import { errorMessage } from "../../sdk/errors.ts";
-import { SerialQueue } from "../../store/serial-queue.ts";
 import type { DeployOutcome, DeploymentRecord, Principal } from "../../store/types.ts";
 import type { ApiDeps } from "../deps.ts";
 import { requireFlow, requireVersion } from "../flow-checks.ts";
+import { flowLocks } from "../flow-locks.ts";
 import { ApiError } from "../http-errors.ts";
 import { defineRoute, versionField, type AuditEntry, type Route } from "../route.ts";
 import { DeploymentRecordSchema, DeployReportSchema, FlowRecordSchema } from "../schemas.ts";
@@ -17,14 +17,10 @@ const FAILED = {
 const CONTENT_FAULT = /^(FLOW_|NODE_CONFIG_INVALID|SECRET_MISSING|EXPRESSION_INVALID)/;
 
 export function deployRoutes({ flows, runtime, logger }: ApiDeps): Route[] {
-  // Deploy, rollback and stop of one flow run one at a time, so the store's record of what runs
-  // always matches the runtime.
-  const queues = new Map<string, SerialQueue>();
-  const serially = <T>(flowId: string, task: () => Promise<T>): Promise<T> => {
-    let queue = queues.get(flowId);
-    if (!queue) queues.set(flowId, (queue = new SerialQueue()));
-    return queue.run(task);
-  };
+  // Deploy, rollback, stop, delete and import-with-replace of one flow run one at a time (one
+  // queue per flow, shared with routes/flows.ts and routes/bundles.ts), so the store's record of
+  // what runs always matches the runtime.
+  const serially = flowLocks(runtime);
   const runningVersion = (flowId: string) => runtime.flows().find((f) => f.flowId === flowId && f.state === "running")?.version;
   const hashOf = (flowId: string, version: number | undefined) => (version === undefined ? undefined : flows.getVersion(flowId, version)?.hash);
 
@@ -45,12 +41,20 @@ export function deployRoutes({ flows, runtime, logger }: ApiDeps): Route[] {
     });
     const base: Omit<DeploymentRecord, "id" | "outcome"> = { flowId, version, by: principal.username, at: new Date().toISOString(), durationMs: outcome.durationMs };
     if (outcome.ok) {
-      const deployment = await flows.recordDeployment({ ...base, outcome: kind === "rollback" ? "rolled-back" : "running" });
-      await flows.setDeployed(flowId, version, true);
+      let deployment: DeploymentRecord;
+      try {
+        deployment = await flows.recordDeployment({ ...base, outcome: kind === "rollback" ? "rolled-back" : "running" });
+        await flows.setDeployed(flowId, version, true);
+      } catch (storeError) {
+        // The store cannot say this version runs: put the runtime back to what the store says.
+        await undoDeploy(flowId, version, previous);
+        throw storeError;
+      }
       await audit({ before, after: target.hash, detail: { version, previous: previous ?? null, durationMs: outcome.durationMs } });
       return { body: { flow: requireFlow(flows, flowId), deployment, report: outcome.report } };
     }
-    const { code, message, problems } = outcome.error;
+    const { code, problems } = outcome.error;
+    const message = failureMessage(outcome.error.message, problems);
     const deployment = await flows.recordDeployment({ ...base, outcome: "failed", error: { code, message } });
     await audit({ outcome: "failed", before, after: target.hash, detail: { version, code, message } });
     const still = previous === undefined ? "nothing was running before" : `version ${previous} keeps running`;
@@ -60,6 +64,22 @@ export function deployRoutes({ flows, runtime, logger }: ApiDeps): Route[] {
       { cause: { code, message }, ...(problems ? { problems } : {}), running: previous ?? null, deployment },
       problems || CONTENT_FAULT.test(code) ? 422 : 500,
     );
+  }
+
+  /** After a store failure: redeploy what ran before (or stop the flow), logging what cannot be undone. */
+  async function undoDeploy(flowId: string, version: number, previous: number | undefined): Promise<void> {
+    try {
+      const before = previous === undefined ? undefined : flows.getVersion(flowId, previous);
+      const restored = before ? (await runtime.deploy(flowId, before.version, before.document)).ok : (await runtime.stop(flowId), true);
+      if (!restored) throw new Error(`version ${previous} did not start again`);
+      logger?.warn("the store refused the deployment record: the runtime was put back", { flowId, version, running: previous ?? null });
+    } catch (error) {
+      logger?.error("the store refused the deployment record and the runtime could not be put back: runtime and store disagree", {
+        flowId,
+        version,
+        error: errorMessage(error),
+      });
+    }
   }
 
   /** The version to roll back to: the latest one other than what runs now that started successfully. */
@@ -147,4 +167,14 @@ export function deployRoutes({ flows, runtime, logger }: ApiDeps): Route[] {
       handler: (ctx) => ({ body: { deployments: flows.listDeployments(requireFlow(flows, ctx.param("id")).id) } }),
     }),
   ];
+}
+
+/** "flow has 1 problem:" (a summary line whose list was cut off) reads as the summary and the first problem. */
+export function failureMessage(message: string, problems: readonly unknown[] | undefined): string {
+  const trimmed = message.trim();
+  if (!trimmed.endsWith(":")) return trimmed;
+  const first = problems?.[0];
+  const detail = typeof first === "object" && first !== null && typeof (first as { message?: unknown }).message === "string" ? (first as { message: string }).message : undefined;
+  const head = trimmed.slice(0, -1).trimEnd();
+  return detail ? `${head}: ${detail}${problems!.length > 1 ? ` (and ${problems!.length - 1} more)` : ""}` : head;
 }

@@ -139,4 +139,36 @@ describe("flow routes", () => {
     assert.deepEqual(t.flows.listFlows().map((f) => f.id), ["b"]);
     assert.equal(t.audit.records.at(-1)?.action, "flow.delete");
   });
+
+  it("refuses to delete a flow the runtime knows in any state (stopped, failed), not only running", async () => {
+    await create(sampleFlow("b"));
+    for (const state of ["failed", "stopped"] as const) {
+      t.runtime.states.set("b", { flowId: "b", version: 1, state, since: new Date().toISOString(), nodes: [] });
+      const refused = await t.request("DELETE", "/api/flows/b", { as: "editor" });
+      assert.equal(refused.status, 409, state);
+      assert.equal(refused.body.error.code, "FLOW_DEPLOYED", state);
+    }
+    assert.ok(t.flows.getFlow("b"));
+  });
+
+  it("waits for a deploy in flight before deleting: the delete sees the flow running and refuses", async () => {
+    await create(sampleFlow("b"));
+    const deploy = t.runtime.deploy.bind(t.runtime);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    t.runtime.deploy = async (...args) => {
+      await gate;
+      return deploy(...args);
+    };
+    const deploying = t.request("POST", "/api/flows/b/deploy", { as: "operator" });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const deleting = t.request("DELETE", "/api/flows/b", { as: "editor" });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    release();
+    const [deployed, deleted] = await Promise.all([deploying, deleting]);
+    assert.equal(deployed.status, 200);
+    assert.equal(deleted.status, 409);
+    assert.equal(deleted.body.error.code, "FLOW_DEPLOYED");
+    assert.equal(t.flows.getFlow("b")?.deployedVersion, 1);
+  });
 });

@@ -2,6 +2,7 @@ import { Type } from "typebox";
 import { validateFlow } from "../../core/validate.ts";
 import type { ApiDeps } from "../deps.ts";
 import { checkDocument, problemsJson, requireFlow, savedOrConflict, versionInfo } from "../flow-checks.ts";
+import { flowLocks, runtimeKnows } from "../flow-locks.ts";
 import { ApiError } from "../http-errors.ts";
 import { defineRoute, type Route } from "../route.ts";
 import { FlowDocumentRef, FlowRecordSchema, FlowVersionInfoSchema, FlowVersionSchema, ValidationSchema } from "../schemas.ts";
@@ -13,6 +14,7 @@ const INVALID = "The flow has problems (FLOW_INVALID): every one is listed with 
 export function flowRoutes({ flows, catalog, runtime }: ApiDeps): Route[] {
   const flowTarget = (param: (name: string) => string) => `flow:${param("id")}`;
   const latestHash = (id: string, version: number) => flows.getVersion(id, version)?.hash;
+  const serially = flowLocks(runtime);
 
   return [
     defineRoute({
@@ -127,15 +129,21 @@ export function flowRoutes({ flows, catalog, runtime }: ApiDeps): Route[] {
       errors: { 409: "The flow runs on the local runtime: stop it first (FLOW_DEPLOYED)." },
       handler: async (ctx) => {
         const id = ctx.param("id");
-        const record = requireFlow(flows, id);
-        const running = runtime.flows().find((f) => f.flowId === id && f.state === "running");
-        if (running || record.deployedVersion !== undefined) {
-          throw new ApiError("FLOW_DEPLOYED", `flow "${id}" is deployed (version ${running?.version ?? record.deployedVersion}); stop it with POST /api/flows/${id}/stop first`);
-        }
-        const before = latestHash(id, record.latestVersion);
-        if (!(await flows.deleteFlow(id))) throw new ApiError("FLOW_NOT_FOUND", `no flow "${id}" (deleted meanwhile)`, { flowId: id });
-        await ctx.audit({ before, detail: { versions: record.latestVersion } });
-        return { body: { deleted: id } };
+        requireFlow(flows, id);
+        // In the flow's queue: a deploy in flight finishes (or fails) before this looks.
+        return serially(id, async () => {
+          const record = requireFlow(flows, id);
+          // Any state counts: a stopped or failed flow still has its slot in the runtime.
+          const known = runtimeKnows(runtime, id);
+          if (known || record.deployedVersion !== undefined) {
+            const what = known ? `${known.state} on the runtime (version ${known.version})` : `deployed (version ${record.deployedVersion})`;
+            throw new ApiError("FLOW_DEPLOYED", `flow "${id}" is ${what}; stop it with POST /api/flows/${id}/stop first`);
+          }
+          const before = latestHash(id, record.latestVersion);
+          if (!(await flows.deleteFlow(id))) throw new ApiError("FLOW_NOT_FOUND", `no flow "${id}" (deleted meanwhile)`, { flowId: id });
+          await ctx.audit({ before, detail: { versions: record.latestVersion } });
+          return { body: { deleted: id } };
+        });
       },
     }),
   ];

@@ -4,9 +4,12 @@ import type { ApiDeps } from "../deps.ts";
 import { roleAllows } from "../auth.ts";
 import { ApiError } from "../http-errors.ts";
 import { defineRoute, type Route } from "../route.ts";
+import { PasswordField } from "./auth.ts";
 import { RoleSchema, roleField, TokenInfoSchema, UserRecordSchema } from "../schemas.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** One minute, in days: a token that expires sooner could not be used. */
+const MIN_EXPIRY_DAYS = 1 / 1440;
 
 /** Users and API tokens: admin only. Token values are shown once, when issued. */
 export function userRoutes({ users }: ApiDeps): Route[] {
@@ -37,7 +40,7 @@ export function userRoutes({ users }: ApiDeps): Route[] {
         {
           username: Type.String({ minLength: 1, maxLength: 64, pattern: "^[a-z0-9_.-]+$", description: "Lower-case letters, digits, _ . -" }),
           role: RoleSchema,
-          password: Type.String({ minLength: 8, maxLength: 1024 }),
+          password: PasswordField,
         },
         { additionalProperties: false },
       ),
@@ -56,19 +59,34 @@ export function userRoutes({ users }: ApiDeps): Route[] {
       path: "/api/users/:user",
       operationId: "user.update",
       tag: "users",
-      summary: "Disable or enable a user (a disabled user's tokens and password stop working)",
+      summary: "Disable or enable a user (a disabled user's tokens and password stop working), or reset their password",
+      description: "A new password revokes every session token of the user (API tokens stay). The password is never audited.",
       access: "admin",
       target: (param) => `user:${param("user")}`,
-      body: Type.Object({ disabled: Type.Boolean() }, { additionalProperties: false }),
+      body: Type.Object(
+        { disabled: Type.Optional(Type.Boolean()), password: Type.Optional(PasswordField) },
+        { additionalProperties: false, minProperties: 1 },
+      ),
       responses: { 200: { description: "The user now.", schema: Type.Object({ user: UserRecordSchema }) } },
       handler: async (ctx) => {
         const username = ctx.param("user");
         const before = findUser(username);
-        if (username === ctx.principal.username && ctx.body.disabled) {
+        const { disabled, password } = ctx.body;
+        if (username === ctx.principal.username && disabled) {
           throw new ApiError("API_BODY_INVALID", "an admin cannot disable their own account (ask another admin)", { path: "body.disabled" });
         }
-        const user = await users.setUserDisabled(username, ctx.body.disabled);
-        await ctx.audit({ before: contentHash(before), after: contentHash(user), detail: { disabled: ctx.body.disabled } });
+        let user = before;
+        let revokedSessions: number | undefined;
+        if (password !== undefined) ({ user, revokedSessions } = await users.setPassword(username, password));
+        if (disabled !== undefined) user = await users.setUserDisabled(username, disabled);
+        await ctx.audit({
+          before: contentHash(before),
+          after: contentHash(user),
+          detail: {
+            ...(disabled !== undefined && { disabled }),
+            ...(password !== undefined && { passwordReset: true, revokedSessions }),
+          },
+        });
         return { body: { user } };
       },
     }),
@@ -95,7 +113,7 @@ export function userRoutes({ users }: ApiDeps): Route[] {
           name: Type.String({ minLength: 1, maxLength: 100, description: "What uses it, e.g. ci-pipeline." }),
           username: Type.Optional(Type.String({ description: "Whose token it is. Default: the caller." })),
           role: Type.Optional(roleField("At most the user's role. Default: the user's role.")),
-          expiresInDays: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3650, description: "Default: never expires." })),
+          expiresInDays: Type.Optional(Type.Number({ minimum: MIN_EXPIRY_DAYS, maximum: 3650, description: "At least one minute (1/1440). Default: never expires." })),
         },
         { additionalProperties: false },
       ),

@@ -64,4 +64,14 @@ describe("version routes", () => {
     assert.deepEqual(reply.body.error.diff.nodes.changed, [{ id: "step", paths: ["config.add"] }]);
     assert.equal(t.flows.getFlow("line-1")?.latestVersion, 3);
   });
+
+  it("refuses to restore a version that no longer validates (422 with every problem), storing nothing", async () => {
+    await t.flows.saveVersion({ document: flowOf([["x", "retired-type"], ["y", "retired-type"]], [], "line-1"), author: "editor", message: "old", baseVersion: 3 });
+    await t.request("PUT", "/api/flows/line-1", { as: "editor", body: { document: withStep(7), baseVersion: 4 } });
+    const reply = await t.request("POST", "/api/flows/line-1/versions/4/restore", { as: "editor" });
+    assert.equal(reply.status, 422);
+    assert.equal(reply.body.error.code, "FLOW_INVALID");
+    assert.equal(reply.body.error.problems.length, 2);
+    assert.equal(t.flows.getFlow("line-1")?.latestVersion, 5);
+  });
 });

@@ -1,11 +1,11 @@
 import { Type } from "typebox";
 import { diffFlows } from "../../store/diff.ts";
 import type { ApiDeps } from "../deps.ts";
-import { requireFlow, requireVersion, savedOrConflict, versionInfo } from "../flow-checks.ts";
+import { checkDocument, requireFlow, requireVersion, savedOrConflict, versionInfo } from "../flow-checks.ts";
 import { defineRoute, versionField, type Route } from "../route.ts";
 import { FlowDiffSchema, FlowRecordSchema, FlowVersionInfoSchema, FlowVersionSchema } from "../schemas.ts";
 
-export function versionRoutes({ flows }: ApiDeps): Route[] {
+export function versionRoutes({ flows, catalog }: ApiDeps): Route[] {
   const flowTarget = (param: (name: string) => string) => `flow:${param("id")}`;
   return [
     defineRoute({
@@ -73,14 +73,19 @@ export function versionRoutes({ flows }: ApiDeps): Route[] {
       ),
       bodyOptional: true,
       responses: { 201: { description: "The new version.", schema: Type.Object({ flow: FlowRecordSchema, version: FlowVersionInfoSchema }) } },
-      errors: { 409: "Someone saved since baseVersion (VERSION_CONFLICT, with the diff)." },
+      errors: {
+        409: "Someone saved since baseVersion (VERSION_CONFLICT, with the diff).",
+        422: "The old document does not pass today's checks (FLOW_INVALID, every problem listed); nothing is saved.",
+      },
       handler: async (ctx) => {
         const flow = requireFlow(flows, ctx.param("id"));
         const old = requireVersion(flows, flow.id, Number(ctx.param("v")));
+        // As a save: the old document must pass today's checks (its node types may have left the catalog).
+        const document = checkDocument(catalog, old.document, undefined, "document");
         const before = flows.getVersion(flow.id, flow.latestVersion)?.hash;
         const version = savedOrConflict(
           await flows.saveVersion({
-            document: old.document,
+            document,
             author: ctx.principal.username,
             message: ctx.body.message ?? `restored version ${old.version}`,
             baseVersion: ctx.body.baseVersion ?? flow.latestVersion,
