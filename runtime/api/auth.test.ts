@@ -215,6 +215,7 @@ describe("passwords", () => {
     assert.equal(changed.body.revokedSessions, 2);
     for (const token of [session, other]) assert.equal((await t.request("GET", "/api/auth/me", { as: { token } })).status, 401);
     assert.equal((await t.request("GET", "/api/auth/me", { as: "editor" })).status, 200, "API tokens keep working");
+    assert.equal((await t.request("GET", "/api/auth/me", { as: { token: changed.body.token as string } })).status, 200, "the answer carries a fresh session");
     assert.equal((await login("editor", PASSWORD)).status, 401);
     assert.equal((await login("editor", "a new password")).status, 200);
     const audit = t.audit.records.filter((r) => r.action === "auth.password");

@@ -72,15 +72,20 @@ export function authRoutes({ users, audit, limits, logger }: ApiDeps): Route[] {
       path: "/api/auth/password",
       operationId: "auth.password",
       tag: "auth",
-      summary: "Change your own password (your session tokens are revoked: log in again)",
+      summary: "Change your own password; answers a fresh session token (the old sessions are revoked)",
       description:
-        "Needs the current password. A wrong one answers 401 AUTH_LOGIN_FAILED after the same delay as a failed login. Every session token of the user is revoked (API tokens stay).",
+        "Needs the current password. A wrong one answers 401 AUTH_LOGIN_FAILED after the same delay as a failed login. Every session token of the user is revoked (API tokens stay) and a new session token is returned, so the caller carries on with it.",
       access: "viewer",
       body: Type.Object({ current: Type.String({ minLength: 1, maxLength: 1024 }), password: PasswordField }, { additionalProperties: false }),
       responses: {
         200: {
           description: "Changed.",
-          schema: Type.Object({ user: UserRecordSchema, revokedSessions: Type.Integer({ description: "Session tokens revoked (the caller's too, if it was one)." }) }),
+          schema: Type.Object({
+            user: UserRecordSchema,
+            revokedSessions: Type.Integer({ description: "Session tokens revoked (the caller's too, if it was one)." }),
+            token: Type.String({ description: "A new session token to use from now on." }),
+            expiresAt: Type.Optional(Type.String()),
+          }),
         },
       },
       errors: { 401: "The current password is wrong (AUTH_LOGIN_FAILED).", 429: "Too many failed password checks (AUTH_THROTTLED)." },
@@ -101,8 +106,9 @@ export function authRoutes({ users, audit, limits, logger }: ApiDeps): Route[] {
           throw new ApiError("AUTH_LOGIN_FAILED", "the current password is wrong", { path: "body.current" });
         }
         const changed = await users.setPassword(username, ctx.body.password);
-        await ctx.audit({ target, detail: { revokedSessions: changed.revokedSessions } });
-        return { body: changed };
+        const { token, info } = await users.issueToken({ username, name: "login", kind: "session", ttlMs: SESSION_TTL_MS });
+        await ctx.audit({ target, detail: { revokedSessions: changed.revokedSessions, tokenId: info.id } });
+        return { body: { ...changed, token, ...(info.expiresAt ? { expiresAt: info.expiresAt } : {}) } };
       },
     }),
 
