@@ -3,16 +3,15 @@
 // plus one long aiotflow run that checks memory stays flat. Prints a table, writes bench/results/chain.json.
 //
 //   node --import tsx bench/chain/run.ts [--runs 3] [--batch 64] [--quick] [--sweep] [--no-memory]
-import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { buildCompiled, repoRoot, runChild as runChildProcess, type Child } from "../children.ts";
 import { median } from "./stats.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = join(here, "..", "..");
 const resultsDir = join(here, "..", "results");
 
 const { values } = parseArgs({
@@ -42,20 +41,12 @@ const TARGETS = { throughput: ">= 20", p99: "<= 0.2", rss: "<= 0.6" } as const;
 
 type Result = Record<string, unknown> & { system: string; correct: boolean };
 
-interface Child {
-  readonly label: string;
-  readonly argv: readonly string[];
-}
 
 /**
  * aiotflow is measured as it is deployed: compiled to JavaScript (`npm run build`, which `npm install`
  * also runs), like Node-RED's plain JavaScript. Running under tsx would add the loader's ~35 MiB.
  */
 const compiledChain = join(repoRoot, "dist", "bench", "chain", "aiotflow.js");
-function buildCompiled(): void {
-  const build = spawnSync("npm", ["run", "--silent", "build"], { cwd: repoRoot, stdio: "inherit" });
-  if (build.status !== 0) throw new Error("npm run build failed; the benchmark measures the compiled build");
-}
 
 const aiotflowChild = (batch: number): Child => ({
   label: `aiotflow (batch ${batch})`,
@@ -75,28 +66,7 @@ const memoryChild: Child = {
   argv: ["--expose-gc", compiledChain, "--memory", "--n", String(MEMORY_N), "--batch", String(BATCH)],
 };
 
-/** Runs one child to completion (killed after TIMEOUT_MS) and returns its last JSON line. */
-function runChild(child: Child): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, child.argv, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    proc.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => proc.kill("SIGKILL"), TIMEOUT_MS);
-    proc.on("error", reject);
-    proc.on("close", (code, signal) => {
-      clearTimeout(timer);
-      const line = stdout.trim().split("\n").reverse().find((l) => l.startsWith("{"));
-      if (code !== 0 || line === undefined) {
-        const why = signal === "SIGKILL" ? `killed after ${TIMEOUT_MS / 1000} s` : `exit ${code ?? signal}`;
-        reject(new Error(`${child.label}: ${why}\n${stderr.trim().slice(-2000)}`));
-        return;
-      }
-      resolve(JSON.parse(line) as Result);
-    });
-  });
-}
+const runChild = (child: Child) => runChildProcess<Result>(child, TIMEOUT_MS);
 
 const num = (r: Result, field: string): number => (typeof r[field] === "number" ? (r[field] as number) : Number.NaN);
 const FIELDS = ["msgs_per_s", "p50_ms", "p99_ms", "max_ms", "peak_rss_mb", "rss_after_start_mb", "cpu_ms", "cpu_pct", "cpu_us_per_msg"];

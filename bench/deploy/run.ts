@@ -3,16 +3,15 @@
 // deploys of all runs. Prints a table, writes bench/results/deploy.json.
 //
 //   node --import tsx bench/deploy/run.ts [--runs 3] [--rate 500] [--high-rate 20000] [--deploys 5] [--quick] [--no-http]
-import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { buildCompiled, repoRoot, runChild as runChildProcess, type Child as ProcessChild } from "../children.ts";
 import { median } from "../chain/stats.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = join(here, "..", "..");
 const resultsDir = join(here, "..", "results");
 const compiled = join(repoRoot, "dist", "bench", "deploy");
 
@@ -55,11 +54,9 @@ type Result = Record<string, unknown> & {
   baseline: Record<string, number | null>;
 };
 
-interface Child {
+interface Child extends ProcessChild {
   readonly key: string;
   readonly system: "aiotflow" | "node-red";
-  readonly label: string;
-  readonly argv: readonly string[];
 }
 
 const common = ["--deploys", String(DEPLOYS), "--warm-ms", String(WARM_MS), "--gap-ms", String(GAP_MS)];
@@ -80,33 +77,8 @@ const CHILDREN: Child[] = [
 ];
 
 /** Both children run compiled (`npm run build`), as plain `node` processes. */
-function buildCompiled(): void {
-  const build = spawnSync("npm", ["run", "--silent", "build"], { cwd: repoRoot, stdio: "inherit" });
-  if (build.status !== 0) throw new Error("npm run build failed; the benchmark measures the compiled build");
-}
 
-/** Runs one child to completion (killed after TIMEOUT_MS) and returns its last JSON line. */
-function runChild(child: Child): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, child.argv, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    proc.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => proc.kill("SIGKILL"), TIMEOUT_MS);
-    proc.on("error", reject);
-    proc.on("close", (code, signal) => {
-      clearTimeout(timer);
-      const line = stdout.trim().split("\n").reverse().find((l) => l.startsWith("{"));
-      if (code !== 0 || line === undefined) {
-        const why = signal === "SIGKILL" ? `killed after ${TIMEOUT_MS / 1000} s` : `exit ${code ?? signal}`;
-        reject(new Error(`${child.label}: ${why}\n${stderr.trim().slice(-2000)}`));
-        return;
-      }
-      resolve(JSON.parse(line) as Result);
-    });
-  });
-}
+const runChild = (child: Child) => runChildProcess<Result>(child, TIMEOUT_MS);
 
 const finite = (xs: ReadonlyArray<unknown>) => xs.filter((x): x is number => typeof x === "number" && Number.isFinite(x));
 const stat = (xs: ReadonlyArray<unknown>) => {
