@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { flowOf, probeNodes, reading } from "../../test/support/test-nodes.ts";
 import { VirtualClock } from "../sdk/clock.ts";
-import { Config, defineNode, type Message } from "../sdk/index.ts";
+import { Config, defineNode, Secret, type Message } from "../sdk/index.ts";
 import { Engine, type FlowErrorEvent } from "./engine.ts";
 import { createLogger } from "./logger.ts";
 import { FlowInvalidError } from "./validate.ts";
@@ -245,6 +245,41 @@ describe("engine", () => {
     await assert.rejects(engine.deploy(flowOf([["ok", "test-source"], ["bad", "test-source", { failStart: true }]], [])), /device unreachable/);
     assert.equal(engine.running, false);
     assert.deepEqual(probe.stopped, ["ok"]);
+  });
+});
+
+describe("secrets", () => {
+  it("resolves { $secret } references from the runtime's store, and fails the deploy naming the node when one is missing", async () => {
+    const probe = probeNodes();
+    const seen: string[] = [];
+    const client = defineNode({
+      type: "test-client",
+      version: 1,
+      family: "sinks",
+      title: "Client",
+      summary: "Reads a password from the secret store at create time.",
+      config: Config({ password: Secret("Broker password.") }),
+      inputs: { in: { kind: "any", description: "x" } },
+      outputs: {},
+      examples: [],
+      create: (config, ctx) => {
+        seen.push(ctx.secret(config.password));
+        return {};
+      },
+    });
+    const catalog = new Map([...probe.definitions, client].map((d) => [d.type, d]));
+    const store: Record<string, string> = { "mqtt-pass": "s3cret" };
+    const engine = new Engine({ catalog, secrets: (name) => store[name] });
+    await engine.deploy(flowOf([["c", "test-client", { password: { $secret: "mqtt-pass" } }]], []));
+    assert.deepEqual(seen, ["s3cret"]);
+    await engine.stop();
+    const other = new Engine({ catalog, secrets: (name) => store[name] });
+    await assert.rejects(other.deploy(flowOf([["c", "test-client", { password: { $secret: "nope" } }]], [])), (error: Error & { code?: string }) => {
+      assert.equal(error.code, "DEPLOY_FAILED");
+      assert.match(error.message, /node "c" \(test-client\) could not be created: no secret named "nope"/);
+      return true;
+    });
+    assert.equal(other.running, false);
   });
 });
 
