@@ -1,6 +1,7 @@
 // Shared by every benchmark's orchestrator: build the compiled runtime once, run one system per
 // fresh child process and read back the one JSON line it prints.
 import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -38,4 +39,21 @@ export function runChild<R>(child: Child, timeoutMs: number): Promise<R> {
       resolve(JSON.parse(line) as R);
     });
   });
+}
+
+/**
+ * Writes `bench/results/<name>.json` (the summary) and `bench/results/raw/<name>.json` (every run),
+ * then exits 1 listing `failures` if there were any.
+ */
+export function writeResultsAndFinish(name: string, output: { readonly date: string }, raw: object, failures: readonly string[]): void {
+  const resultsDir = join(repoRoot, "bench", "results");
+  mkdirSync(join(resultsDir, "raw"), { recursive: true });
+  writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify(output, null, 2)}\n`);
+  writeFileSync(join(resultsDir, "raw", `${name}.json`), `${JSON.stringify({ date: output.date, ...raw }, null, 2)}\n`);
+  console.log(`\nwrote bench/results/${name}.json (per-run results: bench/results/raw/${name}.json)`);
+  if (failures.length > 0) {
+    console.error(`\n${failures.length} problem(s):`);
+    for (const f of failures) console.error(`- ${f}`);
+    process.exit(1);
+  }
 }

@@ -3,16 +3,14 @@
 // plus one long aiotflow run that checks memory stays flat. Prints a table, writes bench/results/chain.json.
 //
 //   node --import tsx bench/chain/run.ts [--runs 3] [--batch 64] [--quick] [--sweep] [--no-memory]
-import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { buildCompiled, repoRoot, runChild as runChildProcess, type Child } from "../children.ts";
+import { buildCompiled, repoRoot, writeResultsAndFinish, runChild as runChildProcess, type Child } from "../children.ts";
 import { median } from "./stats.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const resultsDir = join(here, "..", "results");
 
 const { values } = parseArgs({
   options: {
@@ -261,16 +259,7 @@ async function main(): Promise<void> {
     ...(sweep ? { batch_sweep: sweep } : {}),
     aiotflow_engine_metrics: raw.aiotflow[raw.aiotflow.length - 1]?.["engine_metrics"],
   };
-  mkdirSync(join(resultsDir, "raw"), { recursive: true });
-  writeFileSync(join(resultsDir, "chain.json"), `${JSON.stringify(output, null, 2)}\n`);
-  writeFileSync(join(resultsDir, "raw", "chain.json"), `${JSON.stringify({ date: output.date, raw, memory }, null, 2)}\n`);
-  console.log(`\nwrote bench/results/chain.json (per-run results: bench/results/raw/chain.json)`);
-
-  if (failures.length > 0) {
-    console.error(`\n${failures.length} problem(s):`);
-    for (const f of failures) console.error(`- ${f}`);
-    process.exit(1);
-  }
+  writeResultsAndFinish("chain", output, { raw, memory }, failures);
 }
 
 main().catch((error: unknown) => {

@@ -13,7 +13,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseArgs } from "node:util";
 import { loadCatalog, type Catalog } from "../../runtime/catalog.ts";
 import type { DeployReport } from "../../runtime/core/engine.ts";
 import type { FlowDocument } from "../../runtime/core/flow-format.ts";
@@ -23,24 +22,15 @@ import { BRANCHES, createDeployBenchNodes } from "./bench-nodes.ts";
 import { ADDED, CHANGED, WINDOW, deployFlow } from "./flow.ts";
 import { closeHttp, httpJson } from "./http.ts";
 import { DeployRecorder } from "./recorder.ts";
+import { scenarioOptions } from "./scenario.ts";
 
-const { values } = parseArgs({
-  options: {
-    via: { type: "string", default: "runtime" },
-    rate: { type: "string", default: "500" },
-    deploys: { type: "string", default: "5" },
-    "warm-ms": { type: "string", default: "1500" },
-    "gap-ms": { type: "string", default: "300" },
-    "effect-timeout-ms": { type: "string", default: "5000" },
-  },
-});
-
-const VIA = values.via === "http" ? "http" : "runtime";
-const RATE = Number(values.rate);
-const DEPLOYS = Number(values.deploys);
-const WARM_MS = Number(values["warm-ms"]);
-const GAP_MS = Number(values["gap-ms"]);
-const EFFECT_TIMEOUT_MS = Number(values["effect-timeout-ms"]);
+const scenario = scenarioOptions({ flag: "via", values: ["runtime", "http"] as const });
+const VIA = scenario.variant;
+const RATE = scenario.rate;
+const DEPLOYS = scenario.deploys;
+const WARM_MS = scenario.warmMs;
+const GAP_MS = scenario.gapMs;
+const EFFECT_TIMEOUT_MS = scenario.effectTimeoutMs;
 const MB = 1024 * 1024;
 const FLOW_ID = "bench-deploy";
 

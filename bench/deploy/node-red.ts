@@ -16,30 +16,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseArgs } from "node:util";
 import { BRANCHES } from "./bench-nodes.ts";
 import { WINDOW } from "./flow.ts";
 import { closeHttp, httpJson } from "./http.ts";
 import { nodeRedFlow } from "./node-red-flow.ts";
 import { DeployRecorder } from "./recorder.ts";
+import { scenarioOptions } from "./scenario.ts";
 
-const { values } = parseArgs({
-  options: {
-    type: { type: "string", default: "nodes" },
-    rate: { type: "string", default: "500" },
-    deploys: { type: "string", default: "5" },
-    "warm-ms": { type: "string", default: "1500" },
-    "gap-ms": { type: "string", default: "300" },
-    "effect-timeout-ms": { type: "string", default: "5000" },
-  },
-});
-
-const TYPE = values.type === "full" ? "full" : "nodes";
-const RATE = Number(values.rate);
-const DEPLOYS = Number(values.deploys);
-const WARM_MS = Number(values["warm-ms"]);
-const GAP_MS = Number(values["gap-ms"]);
-const EFFECT_TIMEOUT_MS = Number(values["effect-timeout-ms"]);
+const scenario = scenarioOptions({ flag: "type", values: ["nodes", "full"] as const });
+const TYPE = scenario.variant;
+const RATE = scenario.rate;
+const DEPLOYS = scenario.deploys;
+const WARM_MS = scenario.warmMs;
+const GAP_MS = scenario.gapMs;
+const EFFECT_TIMEOUT_MS = scenario.effectTimeoutMs;
 const MB = 1024 * 1024;
 
 /** The part of Node-RED's embedding API used here. */

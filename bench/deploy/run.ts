@@ -3,16 +3,15 @@
 // deploys of all runs. Prints a table, writes bench/results/deploy.json.
 //
 //   node --import tsx bench/deploy/run.ts [--runs 3] [--rate 500] [--high-rate 20000] [--deploys 5] [--quick] [--no-http]
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { buildCompiled, repoRoot, runChild as runChildProcess, type Child as ProcessChild } from "../children.ts";
+import { buildCompiled, repoRoot, writeResultsAndFinish, runChild as runChildProcess, type Child as ProcessChild } from "../children.ts";
 import { median } from "../chain/stats.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const resultsDir = join(here, "..", "results");
 const compiled = join(repoRoot, "dist", "bench", "deploy");
 
 const { values } = parseArgs({
@@ -307,16 +306,7 @@ async function main(): Promise<void> {
     targets: { takes_effect_ms: `< ${TARGET_MS}`, lost: 0 },
     targets_met: met,
   };
-  mkdirSync(join(resultsDir, "raw"), { recursive: true });
-  writeFileSync(join(resultsDir, "deploy.json"), `${JSON.stringify(output, null, 2)}\n`);
-  writeFileSync(join(resultsDir, "raw", "deploy.json"), `${JSON.stringify({ date: output.date, raw }, null, 2)}\n`);
-  console.log(`\nwrote bench/results/deploy.json (per-run results: bench/results/raw/deploy.json)`);
-
-  if (failures.length > 0) {
-    console.error(`\n${failures.length} problem(s):`);
-    for (const f of failures) console.error(`- ${f}`);
-    process.exit(1);
-  }
+  writeResultsAndFinish("deploy", output, { raw }, failures);
 }
 
 main().catch((error: unknown) => {
