@@ -72,6 +72,10 @@ export const ERROR_CATALOGUE = {
   ID_INVALID: "Ids in URLs are 1-128 letters, digits, _ . : - (versions: whole numbers from 1); no slashes, dots-only names or control characters.",
   FLOW_ID_MISMATCH: "Keep the document's id equal to the flow id in the URL; to copy a flow under a new id, create it with POST /api/flows.",
   ROLLBACK_UNAVAILABLE: "No other version of this flow has run successfully; deploy a version explicitly (POST /api/flows/<id>/deploy).",
+  // — connections and devices (MQTT, Sparkplug B, LoRaWAN) —
+  // — connections and devices (OPC UA, HTTP, replay, assets and units) —
+  // — models and inference (registry, ONNX, batching) —
+  // — MLOps (drift, A/B and shadow, feature store, retraining, explanations) —
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
