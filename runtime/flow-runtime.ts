@@ -1,3 +1,4 @@
+import type { Services } from "./sdk/services.ts";
 import { performance } from "node:perf_hooks";
 import { Engine } from "./core/engine.ts";
 import type { FlowDocument } from "./core/flow-format.ts";
@@ -33,6 +34,8 @@ export class FlowRuntime implements LocalRuntime {
       readonly logger?: Logger;
       readonly clock?: Clock;
       readonly secrets?: (name: string) => string | undefined;
+      /** Services nodes reach with `ctx.use(key)`; see runtime/sdk/services.ts. */
+      readonly services?: Services;
     },
   ) {}
 
@@ -108,6 +111,7 @@ export class FlowRuntime implements LocalRuntime {
       ...(this.options.dataDir ? { dataDir: this.options.dataDir } : {}),
       ...(this.options.clock ? { clock: this.options.clock } : {}),
       ...(this.options.secrets ? { secrets: this.options.secrets } : {}),
+      ...(this.options.services ? { services: this.options.services } : {}),
     });
     const at = () => Date.now();
     const slot: Slot = {

@@ -3,6 +3,7 @@ import { systemClock, type Clock } from "../sdk/clock.ts";
 import type { Logger, NodeContext, NodeStatus } from "../sdk/define.ts";
 import { AiotError, errorMessage } from "../sdk/errors.ts";
 import type { Message } from "../sdk/message.ts";
+import { lookup, type Services } from "../sdk/services.ts";
 import { keyedView } from "../sdk/state.ts";
 import type { FlowDocument } from "./flow-format.ts";
 import { silentLogger } from "./logger.ts";
@@ -27,6 +28,8 @@ export interface EngineOptions {
   readonly freezeMessages?: boolean;
   /** Looks up `{ "$secret": name }` references (the encrypted secret store); none by default. */
   readonly secrets?: (name: string) => string | undefined;
+  /** Runtime services nodes reach with `ctx.use(key)` (model registry, connections, HTTP ingress). */
+  readonly services?: Services;
 }
 
 export interface DebugEvent {
@@ -262,6 +265,13 @@ export class Engine {
       secret: (ref) => {
         const value = this.options.secrets?.(ref.$secret);
         if (value === undefined) throw new AiotError("SECRET_MISSING", `no secret named "${ref.$secret}" in the secret store`, { node: node.id });
+        return value;
+      },
+      use: (key) => {
+        const value = lookup(this.options.services, key);
+        if (value === undefined) {
+          throw new AiotError("SERVICE_UNAVAILABLE", `node "${node.id}" (${definition.type}) needs the "${key.name}" service, which this runtime does not provide`, { node: node.id });
+        }
         return value;
       },
     };

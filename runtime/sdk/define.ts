@@ -2,6 +2,7 @@ import type { Static, TObject } from "typebox";
 import type { Clock } from "./clock.ts";
 import type { Message } from "./message.ts";
 import { ERROR_PORT, isPortKind, type PortSpec } from "./ports.ts";
+import type { ServiceKey } from "./services.ts";
 
 export const FAMILIES = ["sources", "cleaners", "windows", "inference", "gates", "kpi", "sinks", "util"] as const;
 export type Family = (typeof FAMILIES)[number];
@@ -62,6 +63,11 @@ export interface NodeContext<Out extends string> {
    * in `create`: a missing secret then fails the deploy with SECRET_MISSING naming the node.
    */
   secret(ref: { readonly $secret: string }): string;
+  /**
+   * A runtime service (model registry, shared connection, HTTP ingress) by its typed key. Call it in
+   * `create`: a service this runtime does not provide fails the deploy with SERVICE_UNAVAILABLE.
+   */
+  use<T>(key: ServiceKey<T>): T;
 }
 
 /** What `create` returns. Every member is optional; sources implement start/stop, handlers onMessage. */

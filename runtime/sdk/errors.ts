@@ -29,6 +29,7 @@ export const ERROR_CATALOGUE = {
   FLOW_INVALID: "The flow has the problems listed; fix them (aiotflow validate shows each with its line) and deploy again.",
   DEPLOY_FAILED: "The new flow did not start; the previous one keeps running.",
   SECRET_MISSING: "Add the secret to the runtime's secret store (admin API: PUT /api/secrets/<name>) or fix the name.",
+  SERVICE_UNAVAILABLE: "This node needs a runtime service the current runtime does not provide (e.g. the model registry under `aiotflow serve`); run the flow where it is available.",
   // storage (runtime/store)
   STORE_LOCKED: "Stop the other aiotflow using this data directory, or give this one its own --data-dir.",
   STORE_UNREADABLE: "Make the data directory and its files readable and writable by the user running aiotflow (check owner and mode).",

@@ -1,3 +1,4 @@
+import { lookup, type Services } from "./services.ts";
 import type { Static, TObject } from "typebox";
 import { VirtualClock } from "./clock.ts";
 import { configOf } from "./config.ts";
@@ -30,7 +31,7 @@ export interface LogLine {
 export function harness<C extends TObject, In extends string, Out extends string>(
   definition: NodeDefinition<C, In, Out>,
   rawConfig: Partial<Static<C>> | Record<string, unknown>,
-  options: { clock?: VirtualClock; saturated?: () => boolean; secrets?: Record<string, string> } = {},
+  options: { clock?: VirtualClock; saturated?: () => boolean; secrets?: Record<string, string>; services?: Services } = {},
 ) {
   const clock = options.clock ?? new VirtualClock();
   const emitted: Emitted[] = [];
@@ -62,6 +63,11 @@ export function harness<C extends TObject, In extends string, Out extends string
     secret(ref) {
       const value = options.secrets?.[ref.$secret];
       if (value === undefined) throw new AiotError("SECRET_MISSING", `no secret named "${ref.$secret}"`, { secret: ref.$secret });
+      return value;
+    },
+    use(key) {
+      const value = lookup(options.services, key);
+      if (value === undefined) throw new AiotError("SERVICE_UNAVAILABLE", `the test harness was given no "${key.name}" service`, { node: "under-test" });
       return value;
     },
   };
