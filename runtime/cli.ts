@@ -22,6 +22,7 @@ Commands:
   nodes [type]          the node catalog, or one node's fields, ports and examples
   serve                 admin API + live events + /metrics + local runtime + embedded MQTT broker
   audit verify          check that the audit log's hash chain is unbroken
+  users reset-password  set a new password for a user when it is lost (server stopped)
 
 Options:
   -h, --help            help for aiotflow or for a command (aiotflow run --help)
@@ -33,7 +34,7 @@ Ctrl-C stops the sources, drains every queued message and exits; a second Ctrl-C
 
 Options:
   --data-dir <dir>      where keyed state is snapshotted, so windows and alarms survive a restart (default ./data)
-  --no-state            keep no state between runs (what npm start's demo does)
+  --no-state            keep no state between runs (for demos and tests)
   --duration <seconds>  stop by itself after this long (default: run until Ctrl-C)
   --log-level <level>   debug | info | warn | error (default info)
   --json                debug messages and logs as JSON lines (for log shippers)
@@ -84,6 +85,16 @@ Options:
   --data-dir <dir>      default ./data
   -h, --help            this help`;
 
+HELP["users"] = `Usage: aiotflow users reset-password <username> [--data-dir <dir>]
+
+For a lost password: run it on the machine that holds the data directory, with the server stopped.
+Prints a new password once (or sets AIOTFLOW_NEW_PASSWORD), logs the user's sessions out and
+appends an audit record.
+
+Options:
+  --data-dir <dir>      default ./data
+  -h, --help            this help`;
+
 const out = (text: string) => void process.stdout.write(`${text}\n`);
 const err = (text: string) => void process.stderr.write(`${text}\n`);
 
@@ -101,7 +112,7 @@ export async function main(argv: string[]): Promise<number> {
     out((JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version);
     return 0;
   }
-  const handler = { run, validate, nodes, serve: serveCommand, audit }[command as "run" | "validate" | "nodes" | "serve" | "audit"];
+  const handler = { run, validate, nodes, serve: serveCommand, audit, users }[command as "run" | "validate" | "nodes" | "serve" | "audit" | "users"];
   if (!handler) {
     err(`aiotflow: unknown command "${command}"\n\n${HELP["main"]}`);
     return 2;
@@ -283,7 +294,8 @@ async function serveCommand(_positionals: string[], options: Options): Promise<n
   if (served.adminPassword) {
     out(`\n  First start: user "admin", initial password (shown only now): ${served.adminPassword}`);
     out(`  Log in: curl -s -X POST ${served.url}/api/auth/login -H 'content-type: application/json' -d '{"username":"admin","password":"<password>"}'`);
-    out(`  Then change it: POST /api/auth/password {"current": "...", "password": "..."} (see the README)\n`);
+    out(`  Then change it: POST /api/auth/password {"current": "...", "password": "..."} (see the README)`);
+    out(`  Lost it later? Stop the server and run: npx aiotflow users reset-password admin\n`);
   }
   await stopSignal(common.duration, log).stopped;
   await served.close();
@@ -294,6 +306,16 @@ async function audit(positionals: string[], options: Options): Promise<number> {
   if (positionals[0] !== "verify") return usage("audit", positionals[0] ? `unknown audit command "${positionals[0]}"` : "missing \"verify\"");
   const { auditVerify } = await import("./store/audit-cli.ts");
   const result = await auditVerify(options["data-dir"] ?? "data");
+  (result.code === 0 ? out : err)(result.text);
+  return result.code;
+}
+
+async function users(positionals: string[], options: Options): Promise<number> {
+  const [action, username] = positionals;
+  if (action !== "reset-password") return usage("users", action ? `unknown users command "${action}"` : 'missing "reset-password"');
+  if (!username) return usage("users", "missing the username");
+  const { resetPassword } = await import("./store/users-cli.ts");
+  const result = await resetPassword(options["data-dir"] ?? "data", username, process.env["AIOTFLOW_NEW_PASSWORD"]);
   (result.code === 0 ? out : err)(result.text);
   return result.code;
 }
