@@ -38,6 +38,15 @@ function defaults(schema: Schema, path: string): Array<{ path: string; schema: S
   return found;
 }
 
+/** Paths of `widget: "field"` hints that are not on a string (the editor's field picker fills strings). */
+function misplacedFieldWidgets(schema: Schema & { widget?: unknown; type?: unknown }, path: string): string[] {
+  const found: string[] = schema.widget === "field" && schema.type !== "string" ? [path] : [];
+  for (const [name, field] of Object.entries(schema.properties ?? {})) found.push(...misplacedFieldWidgets(field, path ? `${path}.${name}` : name));
+  if (schema.items) found.push(...misplacedFieldWidgets(schema.items, `${path}[]`));
+  for (const variant of schema.anyOf ?? []) found.push(...misplacedFieldWidgets(variant, path));
+  return found;
+}
+
 describe("node registry", () => {
   it("discovers at least the first nodes of every shipped family", () => {
     for (const type of ["simulated-sensor", "range-check", "map", "sliding-window", "tumbling-window", "threshold", "debug"]) {
@@ -80,6 +89,19 @@ describe("node registry", () => {
         for (const example of definition.examples) {
           const result = parseConfig(definition, example.config);
           assert.ok(result.ok, `example "${example.title}": ${result.ok ? "" : result.errors.map(String).join("; ")}`);
+        }
+      });
+
+      it("puts field pickers on strings, and declares output fields only for its own ports", () => {
+        assert.deepEqual(misplacedFieldWidgets(definition.config as Schema, ""), []);
+        if (!definition.fieldsOut) return;
+        for (const example of definition.examples) {
+          const parsed = parseConfig(definition, example.config);
+          assert.ok(parsed.ok);
+          const declared = definition.fieldsOut(parsed.config, ["upstream_a", "upstream_b"]);
+          const lists = Array.isArray(declared) ? [declared] : Object.values(declared);
+          if (!Array.isArray(declared)) for (const port of Object.keys(declared)) assert.ok(port in definition.outputs, `example "${example.title}": fieldsOut names port ${port}, which is not an output`);
+          for (const list of lists) assert.ok(Array.isArray(list) && list.every((f) => typeof f === "string" && f.length > 0), `example "${example.title}": fieldsOut gives field names`);
         }
       });
 

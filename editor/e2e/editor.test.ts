@@ -155,7 +155,7 @@ describe("the browser editor", { skip, timeout: 120_000 }, () => {
     await page.getByTestId("notice").filter({ hasText: /Deployed e2e-line version 1: running/ }).waitFor();
     await page.getByTestId("debug-messages").filter({ hasText: "[e2e-probe]" }).waitFor({ timeout: 15_000 });
     await page.locator('.react-flow__node[data-id="simulated-sensor"] .badge.status-running').waitFor();
-    await shot("debug");
+    await shot("deployed");
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(serverErrors, []);
   });

@@ -5,15 +5,17 @@ import { api, ApiFailure, describeFailure, session } from "./api.ts";
 import { Editor } from "./components/Editor.tsx";
 import { Login } from "./components/Login.tsx";
 import type { CatalogNode } from "./graph/catalog.ts";
+import type { User } from "./graph/roles.ts";
+import { fetchUser, UserContext } from "./session.ts";
 
-type State = { view: "loading" } | { view: "login" } | { view: "failed"; message: string } | { view: "editor"; nodes: CatalogNode[] };
+type State = { view: "loading" } | { view: "login" } | { view: "failed"; message: string } | { view: "editor"; nodes: CatalogNode[]; user: User | undefined };
 
 export function App() {
   const [state, setState] = useState<State>({ view: "loading" });
   const load = useCallback(async () => {
     try {
-      const { nodes } = await api.catalog();
-      setState({ view: "editor", nodes });
+      const [{ nodes }, user] = await Promise.all([api.catalog(), fetchUser()]);
+      setState({ view: "editor", nodes, user });
     } catch (error) {
       if (error instanceof ApiFailure && error.status === 401) {
         session.clear();
@@ -32,9 +34,11 @@ export function App() {
       return <p className="centered error" role="alert">{state.message}</p>;
     case "editor":
       return (
-        <ReactFlowProvider>
-          <Editor palette={state.nodes} onLogout={() => { session.clear(); setState({ view: "login" }); }} />
-        </ReactFlowProvider>
+        <UserContext.Provider value={state.user}>
+          <ReactFlowProvider>
+            <Editor palette={state.nodes} onLogout={() => { session.clear(); setState({ view: "login" }); }} />
+          </ReactFlowProvider>
+        </UserContext.Provider>
       );
   }
 }

@@ -18,7 +18,14 @@ export interface ApiProblem {
 
 /** A refused request, with the API's own words. */
 export class ApiFailure extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly problems: readonly ApiProblem[] = []) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly problems: readonly ApiProblem[] = [],
+    /** The whole error body (`latest` and `diff` of a VERSION_CONFLICT, `running` of a DEPLOY_FAILED...). */
+    readonly details: Readonly<Record<string, unknown>> = {},
+  ) {
     super(message);
   }
 }
@@ -40,7 +47,7 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string; problems?: ApiProblem[] } };
   if (!res.ok) {
     const error = json.error ?? {};
-    throw new ApiFailure(res.status, error.code ?? `HTTP_${res.status}`, error.message ?? res.statusText, error.problems ?? []);
+    throw new ApiFailure(res.status, error.code ?? `HTTP_${res.status}`, error.message ?? res.statusText, error.problems ?? [], error);
   }
   return json as T;
 }

@@ -1,6 +1,7 @@
 /** What every node component reads without props: the catalog, live statuses and the missing-config marks. */
 import { createContext } from "react";
 import type { Catalog } from "./graph/catalog.ts";
+import { LiveStore } from "./graph/live.ts";
 
 export interface LiveStatus {
   readonly state: string;
@@ -10,6 +11,10 @@ export interface LiveStatus {
 export const CatalogContext = createContext<Catalog>(new Map());
 /** Node id -> latest status from the live events of the open flow. */
 export const StatusContext = createContext<ReadonlyMap<string, LiveStatus>>(new Map());
+/** Live numbers per node (msgs/s, errors, latency); each node subscribes to its own id. */
+export const LiveContext = createContext<LiveStore>(new LiveStore());
+/** Payload fields known upstream of the node whose form is open, for the field pickers. */
+export const UpstreamFieldsContext = createContext<readonly string[]>([]);
 
 const HUES: Record<string, number> = { sources: 140, cleaners: 190, windows: 220, inference: 275, gates: 20, kpi: 45, sinks: 330, util: 0 };
 

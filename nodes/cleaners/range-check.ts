@@ -10,7 +10,7 @@ interface Runs {
 
 const rule = Type.Object(
   {
-    field: Type.String({ minLength: 1, description: "Payload field to check." }),
+    field: Type.String({ minLength: 1, widget: "field", description: "Payload field to check." }),
     min: Type.Optional(Type.Number({ description: "Lowest valid value (inclusive); no lower bound when omitted." })),
     max: Type.Optional(Type.Number({ description: "Highest valid value (inclusive); no upper bound when omitted." })),
     action: Type.Enum(["drop", "clamp", "flag"], {
@@ -73,6 +73,8 @@ Example: \`{ "rules": [{ "field": "temperature", "min": -40, "max": 150 }, { "fi
       r.min !== undefined && r.max !== undefined && r.min > r.max ? [{ path: `rules[${i}].max`, message: `must be >= min (${r.min})` }] : [],
     );
   },
+  // Clamping and flagging keep the payload's fields; meta says what happened.
+  fieldsOut: (_config, inputFields) => inputFields,
   create(config, ctx) {
     const fields = config.rules.map((r) => r.field);
     const mins = config.rules.map((r) => r.min ?? -Infinity);

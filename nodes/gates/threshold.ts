@@ -29,7 +29,7 @@ that is not a finite number, is refused with MESSAGE_SHAPE_INVALID.
 Example: \`{ "field": "vibration_rms", "raise": 7.1, "clear": 6.5 }\` raises when the RMS vibration
 passes 7.1 mm/s (ISO 10816 zone C) and clears once it is back below 6.5.`,
   config: Config({
-    field: Type.String({ minLength: 1, description: "Numeric payload field to watch." }),
+    field: Type.String({ minLength: 1, widget: "field", description: "Numeric payload field to watch." }),
     mode: Type.Enum(["high", "low"], { default: "high", description: "high: alarm above the limit; low: alarm below it." }),
     raise: Type.Number({ description: "The alarm is raised past this value." }),
     clear: Type.Number({ description: "A raised alarm clears past this value, back on the normal side." }),
@@ -53,6 +53,7 @@ passes 7.1 mm/s (ISO 10816 zone C) and clears once it is back below 6.5.`,
     }
     return [];
   },
+  fieldsOut: (_config, inputFields) => ({ alarm: inputFields, normal: inputFields, events: ["state", "field", "value", "raise", "clear"] }),
   create(config, ctx) {
     const { field, raise, clear } = config;
     const high = config.mode === "high";

@@ -89,6 +89,7 @@ meta: { source: <node id>, units: { vibration: "mm/s", temperature: "degC", curr
       known.has(device) ? [] : [{ path: `faults.devices[${i}]`, message: `"${device}" is not one of the simulated devices` }],
     );
   },
+  fieldsOut: (config) => config.signals,
   create(config, ctx) {
     const { faults, intervalMs, count } = config;
     const names: readonly string[] = config.signals;

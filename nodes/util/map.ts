@@ -73,6 +73,7 @@ Example: \`{ "set": { "vibration_in_s": "payload.vibration / 25.4", "hot": "payl
     }
     return problems;
   },
+  fieldsOut: (config, inputFields) => (config.mode === "merge" ? [...inputFields, ...Object.keys(config.set)] : Object.keys(config.set)),
   create(config, ctx) {
     const names = Object.keys(config.set);
     const expressions: Expression[] = names.map((name) => compileExpression(config.set[name]!));

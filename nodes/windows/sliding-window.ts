@@ -1,6 +1,6 @@
 import { Config, defineNode, Type } from "../../runtime/sdk/index.ts";
 import { eventTimeWindows } from "./event-time.ts";
-import { fieldsSchema, rollingPush, rollingWindow, statsSchema, WindowFeatures, type RollingWindow } from "./window-stats.ts";
+import { featureFieldNames, fieldsSchema, rollingPush, rollingWindow, statsSchema, WindowFeatures, type RollingWindow } from "./window-stats.ts";
 
 const countWindow = Type.Object(
   {
@@ -76,6 +76,7 @@ emits every 10 s of event time the mean and RMS vibration of the last minute.`,
     }
     return [];
   },
+  fieldsOut: (config, inputFields) => ({ out: featureFieldNames(config.fields, config.stats), late: inputFields }),
   create(config, ctx) {
     const features = new WindowFeatures(config.fields, config.stats);
     const window = config.window;

@@ -1,6 +1,6 @@
 import { Config, defineNode, Type } from "../../runtime/sdk/index.ts";
 import { eventTimeWindows } from "./event-time.ts";
-import { accumulate, accumulator, fieldsSchema, statsSchema, WindowFeatures, type Accumulator } from "./window-stats.ts";
+import { accumulate, accumulator, featureFieldNames, fieldsSchema, statsSchema, WindowFeatures, type Accumulator } from "./window-stats.ts";
 
 const countWindow = Type.Object(
   {
@@ -71,6 +71,7 @@ emits each minute's mean and peak current of every device.`,
     { title: "Every 50 readings", config: { fields: ["vibration", "current"], window: { by: "count", count: 50 } } },
     { title: "Per minute", config: { fields: ["current"], stats: ["mean", "max"], window: { by: "time", sizeMs: 60_000, allowedLatenessMs: 5_000 } } },
   ],
+  fieldsOut: (config, inputFields) => ({ out: featureFieldNames(config.fields, config.stats), late: inputFields }),
   create(config, ctx) {
     const features = new WindowFeatures(config.fields, config.stats);
     const window = config.window;

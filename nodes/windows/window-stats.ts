@@ -11,7 +11,7 @@ import { AiotError, isRecord, Type, type Message } from "../../runtime/sdk/index
 export const STAT_NAMES = ["mean", "std", "min", "max", "rms", "p2p"] as const;
 export type StatName = (typeof STAT_NAMES)[number];
 
-export const fieldsSchema = Type.Array(Type.String({ minLength: 1, description: "A numeric payload field." }), {
+export const fieldsSchema = Type.Array(Type.String({ minLength: 1, widget: "field", description: "A numeric payload field." }), {
   minItems: 1,
   uniqueItems: true,
   description: "Payload fields to summarise; each output key is `<field>_<stat>`.",
@@ -180,6 +180,11 @@ function accumulatorSummary(acc: Accumulator, i: number, out: Summary): void {
 }
 
 // ---- reading fields in, feature payloads out -------------------------------------------------------
+
+/** The payload fields of a window summary, in output order (for the nodes' `fieldsOut`). */
+export function featureFieldNames(fields: readonly string[], stats: readonly StatName[]): string[] {
+  return [...fields.flatMap((field) => stats.map((stat) => `${field}_${stat}`)), "count", "window_start", "window_end"];
+}
 
 export type FeaturePayload = Record<string, number>;
 

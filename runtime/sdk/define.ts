@@ -98,6 +98,9 @@ export interface ConfigProblem {
   readonly message: string;
 }
 
+/** Payload field names per output port, or one list for every output (see `NodeDefinition.fieldsOut`). */
+export type FieldsOut<Out extends string = string> = readonly string[] | { readonly [K in Out]?: readonly string[] };
+
 export interface NodeDefinition<C extends TObject = TObject, In extends string = string, Out extends string = string> {
   /** Unique type name; equals the file name (`nodes/windows/sliding-window.ts` -> `sliding-window`). */
   readonly type: string;
@@ -118,6 +121,15 @@ export interface NodeDefinition<C extends TObject = TObject, In extends string =
   readonly loopSafe?: boolean;
   /** Cross-field checks run at load time after the schema passed. */
   check?(config: Static<C>): ConfigProblem[];
+  /**
+   * The payload fields this node's outputs carry, given its config and the fields arriving at its
+   * inputs, so the editor can offer them in field pickers downstream (`widget: "field"` strings).
+   * An array applies to every output; an object names ports (an output it leaves out has no known fields).
+   *
+   * @example
+   * fieldsOut: (config, inputFields) => ({ out: [...inputFields, config.target], rejected: inputFields }),
+   */
+  fieldsOut?(config: Static<C>, inputFields: readonly string[]): FieldsOut<Out>;
   /** Builds the node. Does no I/O: connecting happens in `start`. */
   create(config: Static<C>, ctx: NodeContext<Out>): NodeInstance<In>;
 }

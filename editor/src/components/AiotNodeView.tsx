@@ -1,12 +1,15 @@
 /** The one node component: a handle per declared port with its label, family colour, status and missing-config marks. */
 import { Handle, Position, type NodeProps } from "@xyflow/react";
-import { memo, useContext, useMemo } from "react";
+import { memo, useContext, useMemo, useState } from "react";
 import { CatalogContext, familyColour, StatusContext } from "../context.ts";
 import { missingConfig } from "../graph/config-check.ts";
 import { portHandles, type AiotNode } from "../graph/mapping.ts";
+import { LiveMetrics } from "./LiveMetrics.tsx";
 
 const ROW = 22;
 const TOP = 44;
+/** Room at the bottom for the live counts, kept when there are none so nodes do not jump on deploy. */
+const LIVE_ROW = 18;
 
 function AiotNodeViewImpl({ id, data, selected }: NodeProps<AiotNode>) {
   const entry = useContext(CatalogContext).get(data.nodeType);
@@ -15,13 +18,16 @@ function AiotNodeViewImpl({ id, data, selected }: NodeProps<AiotNode>) {
   const missing = useMemo(() => (entry ? missingConfig(entry.config, data.config) : []), [entry, data.config]);
   const rows = Math.max(inputs.length, outputs.length, 1);
   const colour = familyColour(entry?.family ?? "unknown");
+  const [hover, setHover] = useState(false);
 
   return (
     <div
       className={`aiot-node${selected ? " selected" : ""}${missing.length ? " incomplete" : ""}${data.disabled ? " disabled" : ""}`}
-      style={{ borderColor: colour, minHeight: TOP + rows * ROW }}
+      style={{ borderColor: colour, minHeight: TOP + rows * ROW + LIVE_ROW }}
       data-testid={`node-${id}`}
       title={missing.length ? `missing config: ${missing.join(", ")}` : entry?.summary}
+      onMouseEnter={() => setHover(true)}
+      onMouseLeave={() => setHover(false)}
     >
       <div className="aiot-node-head" style={{ background: colour }}>
         <span className="aiot-node-title">{data.name || id}</span>
@@ -31,6 +37,7 @@ function AiotNodeViewImpl({ id, data, selected }: NodeProps<AiotNode>) {
         {entry ? entry.title : `unknown type ${data.nodeType}`}
         {missing.length > 0 && <span className="badge missing" data-testid="missing-badge">missing {missing.length}</span>}
       </div>
+      <LiveMetrics id={id} hover={hover} />
       {inputs.map((p, i) => (
         <div key={`in-${p.name}`} className="port port-in" style={{ top: TOP + i * ROW }} title={`${p.kind}: ${p.description}`}>
           <Handle type="target" position={Position.Left} id={p.name} />

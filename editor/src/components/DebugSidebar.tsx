@@ -1,67 +1,110 @@
-/** Live events of the open flow over the events WebSocket: debug messages, errors, deploy progress. */
-import { memo, useEffect, useState } from "react";
+/**
+ * Live events of the open flow over the events WebSocket: debug messages, errors, deploy progress.
+ * Filter by node, pause (new messages wait, counted, and join the list on resume), clear, and click
+ * a message for its payload, key, event time, meta and lineage.
+ */
+import { useReactFlow } from "@xyflow/react";
+import { memo, useEffect, useRef, useState } from "react";
 import { eventsUrl } from "../api.ts";
 import type { LiveStatus } from "../context.ts";
+import { entryOf, filterEntries, prepend, type DebugEntry } from "../graph/live.ts";
+import { MessageDetail } from "./MessageDetail.tsx";
 
-interface Line {
-  readonly key: number;
-  readonly kind: string;
-  readonly node: string;
-  readonly text: string;
+/** Entries kept on screen, and waiting while paused: older ones fall off. */
+const KEEP = 300;
+
+interface Props {
+  readonly flowId: string | undefined;
+  onStatus(node: string, status: LiveStatus): void;
+  /** Every debug message, for the fields seen live (field pickers). */
+  onDebugMessage?(node: string, msg: unknown): void;
 }
 
-const KEEP = 200;
-let counter = 0;
-
-function lineOf(event: Record<string, unknown>): Line | undefined {
-  const node = typeof event["node"] === "string" ? event["node"] : "";
-  const key = ++counter;
-  switch (event["type"]) {
-    case "debug":
-      return { key, kind: "debug", node, text: `[${String(event["label"] ?? node)}] ${JSON.stringify(event["msg"]).slice(0, 400)}` };
-    case "error":
-      return { key, kind: "error", node, text: `${String(event["code"])}: ${String(event["message"])}` };
-    case "deploy":
-      return { key, kind: "deploy", node: "", text: `deploy v${String(event["version"])}: ${String(event["phase"])}${event["detail"] ? ` (${String(event["detail"])})` : ""}` };
-    case "debug-dropped":
-    case "dropped":
-      return { key, kind: "note", node: "", text: `${String(event["count"])} messages not shown (rate limit)` };
-    default:
-      return undefined;
-  }
-}
-
-function DebugSidebarImpl({ flowId, onStatus }: { flowId: string | undefined; onStatus: (node: string, status: LiveStatus) => void }) {
-  const [lines, setLines] = useState<Line[]>([]);
+function DebugSidebarImpl({ flowId, onStatus, onDebugMessage }: Props) {
+  const flow = useReactFlow();
+  const [entries, setEntries] = useState<DebugEntry[]>([]);
+  const [waiting, setWaiting] = useState<DebugEntry[]>([]);
+  /** Messages that arrived while paused, including those that fell off `waiting`. */
+  const [missed, setMissed] = useState(0);
   const [paused, setPaused] = useState(false);
+  const [filter, setFilter] = useState("");
+  const [open, setOpen] = useState<DebugEntry>();
   const [connected, setConnected] = useState(false);
+  const pausedRef = useRef(paused);
+  pausedRef.current = paused;
+  const seq = useRef(0);
 
-  useEffect(() => setLines([]), [flowId]);
   useEffect(() => {
-    if (!flowId || paused) return;
+    setEntries([]);
+    setWaiting([]);
+    setMissed(0);
+    setOpen(undefined);
+    setFilter("");
+  }, [flowId]);
+
+  useEffect(() => {
+    if (!flowId) return;
     const socket = new WebSocket(eventsUrl(flowId));
     socket.onopen = () => setConnected(true);
     socket.onclose = () => setConnected(false);
     socket.onmessage = (message) => {
-      const event = JSON.parse(String(message.data)) as Record<string, unknown>;
-      if (event["type"] === "status" && typeof event["node"] === "string") onStatus(event["node"], event["status"] as LiveStatus);
-      if (event["type"] === "error" && typeof event["node"] === "string") onStatus(event["node"], { state: "error", text: String(event["message"]) });
-      const line = lineOf(event);
-      if (line) setLines((current) => [line, ...current].slice(0, KEEP));
+      let event: Record<string, unknown>;
+      try {
+        event = JSON.parse(String(message.data)) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      const node = typeof event["node"] === "string" ? event["node"] : undefined;
+      const status = event["status"];
+      if (event["type"] === "status" && node && status && typeof status === "object") onStatus(node, status as LiveStatus);
+      if (event["type"] === "error" && node) onStatus(node, { state: "error", text: String(event["message"]) });
+      if (event["type"] === "debug" && node) onDebugMessage?.(node, event["msg"]);
+      const entry = entryOf(event, ++seq.current);
+      if (!entry) return;
+      if (pausedRef.current) {
+        setWaiting((current) => prepend(current, [entry], KEEP));
+        setMissed((n) => n + 1);
+      } else {
+        setEntries((current) => prepend(current, [entry], KEEP));
+      }
     };
     return () => socket.close();
-  }, [flowId, paused, onStatus]);
+  }, [flowId, onStatus, onDebugMessage]);
+
+  const resume = () => {
+    setEntries((current) => prepend(current, [...waiting].reverse(), KEEP));
+    setWaiting([]);
+    setMissed(0);
+    setPaused(false);
+  };
+  const nodes = [...new Set([...entries, ...waiting].map((e) => e.node).filter(Boolean))].sort();
+  const shown = filterEntries(entries, filter);
 
   return (
     <section className="debug" aria-label="Debug messages">
       <h2>
-        Debug {flowId ? <small>{connected ? "live" : "connecting…"}</small> : <small>save the flow to watch it</small>}
-        <button type="button" onClick={() => setPaused(!paused)}>{paused ? "Resume" : "Pause"}</button>
+        Debug {flowId ? <small>{connected ? (paused ? "paused" : "live") : "connecting…"}</small> : <small>save the flow to watch it</small>}
+        <span className="debug-tools">
+          <select aria-label="Filter by node" value={filter} onChange={(e) => setFilter(e.target.value)}>
+            <option value="">all nodes</option>
+            {nodes.map((n) => <option key={n} value={n}>{n}</option>)}
+          </select>
+          <button type="button" onClick={paused ? resume : () => setPaused(true)}>{paused ? `Resume (${missed})` : "Pause"}</button>
+          <button type="button" onClick={() => { setEntries([]); setWaiting([]); setMissed(0); setOpen(undefined); }}>Clear</button>
+        </span>
       </h2>
+      {paused && (
+        <p className="debug-paused" data-testid="debug-paused">
+          Paused: {missed} new message{missed === 1 ? "" : "s"} waiting{missed > waiting.length ? ` (the newest ${waiting.length} are kept)` : ""}.
+        </p>
+      )}
+      {open && <MessageDetail entry={open} lineageWires={flow.getEdges()} onClose={() => setOpen(undefined)} />}
       <ol data-testid="debug-messages">
-        {lines.map((l) => (
-          <li key={l.key} className={`debug-${l.kind}`}>
-            {l.node && <b>{l.node}</b>} {l.text}
+        {shown.map((e) => (
+          <li key={e.seq} className={`debug-${e.kind}${open?.seq === e.seq ? " open" : ""}`}>
+            <button type="button" className="debug-line" disabled={e.kind !== "debug"} onClick={() => setOpen(e)} title={e.kind === "debug" ? "Show the whole message and its lineage" : undefined}>
+              {e.node && <b>{e.label === e.node ? e.node : `[${e.label}] ${e.node}`}</b>} {e.summary}
+            </button>
           </li>
         ))}
       </ol>

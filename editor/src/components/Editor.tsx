@@ -4,17 +4,27 @@ import {
   type Connection, type Edge, type FinalConnectionState, type IsValidConnection, type NodeTypes,
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useState, type DragEvent } from "react";
-import { api, describeFailure, type FlowRecord } from "../api.ts";
-import { CatalogContext, StatusContext, type LiveStatus } from "../context.ts";
+import { api, ApiFailure, describeFailure, type FlowRecord } from "../api.ts";
+import { CatalogContext, LiveContext, StatusContext, type LiveStatus } from "../context.ts";
 import { catalogOf, type CatalogNode } from "../graph/catalog.ts";
 import { graphProblems } from "../graph/config-check.ts";
 import { checkWire } from "../graph/connect.ts";
 import { edgeId, flowToGraph, graphToFlow, newNode, type AiotNode, type FlowMeta } from "../graph/mapping.ts";
 import { AiotNodeView } from "./AiotNodeView.tsx";
 import { DebugSidebar } from "./DebugSidebar.tsx";
+import { useLive } from "./live-hooks.ts";
 import { DRAG_TYPE, Palette } from "./Palette.tsx";
 import { PropertyPanel } from "./PropertyPanel.tsx";
 import { Toolbar, type Notice } from "./Toolbar.tsx";
+import { configEditKey } from "../graph/history.ts";
+import { EditTools } from "./EditTools.tsx";
+import { useEditing } from "./useEditing.ts";
+import { deploySummary, type DeployKind } from "../graph/deploy-progress.ts";
+import { ConflictDialog, conflictOf } from "./ConflictDialog.tsx";
+import { DeployProgress, useDeployRunner } from "./DeployProgress.tsx";
+import { DiffGhosts } from "./DiffGhosts.tsx";
+import { useVersioning } from "./useVersioning.ts";
+import { VersionsPanel } from "./VersionsPanel.tsx";
 
 /** Node statuses of a flow that runs now, until live events update them. */
 async function runningStatuses(flowId: string): Promise<Map<string, LiveStatus>> {
@@ -39,6 +49,15 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
   const [notice, setNotice] = useState<Notice>();
   const [statuses, setStatuses] = useState<ReadonlyMap<string, LiveStatus>>(new Map());
   const problems = useMemo(() => graphProblems(nodes, catalog), [nodes, catalog]);
+  const versioning = useVersioning(meta, nodes, edges);
+  const deployer = useDeployRunner();
+  // Live counts on the nodes, fields seen in debug messages, fields upstream of the selection (live-hooks.ts).
+  const live = useLive(baseVersion === undefined ? undefined : meta.id, selected, nodes, edges);
+  // Undo/redo, copy/paste, import/export, layout and shortcuts (useEditing.ts); an import may name a flow the library has.
+  const editing = useEditing({
+    flow, catalog, meta, setNodes, setEdges, applyNodeChanges: onNodesChange, notify: setNotice,
+    adoptMeta: (m) => { setMeta(m); setBaseVersion(flows.find((f) => f.id === m.id)?.latestVersion); },
+  });
 
   const refreshFlows = useCallback(() => api.flows().then((r) => setFlows(r.flows), (e) => setNotice({ kind: "error", text: describeFailure(e) })), []);
   useEffect(() => void refreshFlows(), [refreshFlows]);
@@ -50,7 +69,9 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
       setMeta(graph.meta);
       setNodes(graph.nodes);
       setEdges(graph.edges);
+      editing.reset();
       setBaseVersion(version.version);
+      versioning.markSaved(version.document);
       setSelected(undefined);
       setStatuses(await runningStatuses(id));
       setNotice({ kind: "info", text: `Opened ${id} version ${version.version}` });
@@ -58,22 +79,25 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
     } catch (error) {
       setNotice({ kind: "error", text: describeFailure(error) });
     }
-  }, [flow, setNodes, setEdges]);
+  }, [flow, setNodes, setEdges, versioning.markSaved]);
 
   const startNew = useCallback((id: string, name: string) => {
     setMeta({ id, name });
     setNodes([]);
     setEdges([]);
+    editing.reset();
     setBaseVersion(undefined);
+    versioning.markSaved(undefined);
     setSelected(undefined);
     setStatuses(new Map());
     void flow.setViewport({ x: 0, y: 0, zoom: 1 });
     setNotice({ kind: "info", text: `New flow ${id}: drag nodes from the palette, then save` });
-  }, [flow, setNodes, setEdges]);
+  }, [flow, setNodes, setEdges, versioning.markSaved]);
 
   const addNode = useCallback((type: string, position?: { x: number; y: number }) => {
     const entry = catalog.get(type);
     if (!entry) return;
+    editing.record();
     setNodes((current) => {
       const at = position ?? { x: 80 + (current.length % 5) * 60, y: 80 + current.length * 40 };
       return [...current.map((n) => ({ ...n, selected: false })), { ...newNode(entry, at, current.map((n) => n.id)), selected: true }];
@@ -82,6 +106,7 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
 
   const onDrop = useCallback((event: DragEvent) => {
     event.preventDefault();
+    if (editing.dropFile(event.dataTransfer)) return;
     const type = event.dataTransfer.getData(DRAG_TYPE);
     if (type) addNode(type, flow.screenToFlowPosition({ x: event.clientX, y: event.clientY }));
   }, [addNode, flow]);
@@ -94,6 +119,7 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
     const check = checkWire(c, flow.getNodes(), flow.getEdges(), catalog);
     if (!check.ok) return setRefusal(check.reason);
     setRefusal(undefined);
+    editing.record();
     setEdges((current) => addEdge({ ...c, id: edgeId(c) }, current));
   }, [flow, catalog, setEdges]);
   const onConnectEnd = useCallback((_event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
@@ -104,32 +130,37 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
     setRefusal(check.ok ? undefined : check.reason);
   }, [flow, catalog]);
 
-  const save = useCallback(async (message: string) => {
+  /** `onTopOf`: the version to save over, when the user chose to save on top of a conflicting one. */
+  const save = useCallback(async (message: string, onTopOf = baseVersion) => {
     const document = graphToFlow({ meta, nodes, edges });
     try {
-      const saved = baseVersion === undefined ? await api.create(document, message) : await api.save(document, baseVersion, message);
+      const saved = onTopOf === undefined ? await api.create(document, message) : await api.save(document, onTopOf, message);
       setBaseVersion(saved.version.version);
+      versioning.markSaved(document);
       setNotice({ kind: "ok", text: `Saved ${document.id} version ${saved.version.version}` });
       void refreshFlows();
     } catch (error) {
       setNotice({ kind: "error", text: describeFailure(error) });
+      const conflict = error instanceof ApiFailure && error.code === "VERSION_CONFLICT" ? conflictOf(error.details, message) : undefined;
+      if (conflict) versioning.setConflict(conflict);
     }
-  }, [meta, nodes, edges, baseVersion, refreshFlows]);
+  }, [meta, nodes, edges, baseVersion, refreshFlows, versioning.markSaved, versioning.setConflict]);
 
-  const deploy = useCallback(async () => {
-    try {
-      setNotice({ kind: "info", text: `Deploying ${meta.id}…` });
-      const { deployment } = await api.deploy(meta.id);
-      setNotice({ kind: "ok", text: `Deployed ${meta.id} version ${deployment.version}: ${deployment.outcome} (${Math.round(deployment.durationMs)} ms)` });
-      void refreshFlows();
-    } catch (error) {
-      setNotice({ kind: "error", text: describeFailure(error) });
-    }
-  }, [meta.id, refreshFlows]);
+  /** Deploy or rollback with live progress (DeployProgress.tsx); the outcome also lands in the notice line. */
+  const deploy = useCallback(async (kind: DeployKind = "deploy") => {
+    setNotice({ kind: "info", text: `${kind === "rollback" ? "Rolling back" : "Deploying"} ${meta.id}…` });
+    const done = await deployer.run(meta.id, kind);
+    if (done) setNotice({ kind: done.status === "running" ? "ok" : "error", text: deploySummary(done) });
+    void refreshFlows();
+  }, [meta.id, refreshFlows, deployer.run]);
 
   const updateNode = useCallback((id: string, change: Partial<AiotNode["data"]>) => {
+    editing.record(configEditKey(id, flow.getNode(id)?.data.config ?? {}, change.config));
     setNodes((current) => current.map((n) => (n.id === id ? { ...n, data: { ...n.data, ...change } } : n)));
   }, [setNodes]);
+
+  // Stable, as React Flow asks of every callback prop: a new function each render is pushed into its store again.
+  const onSelectionChange = useCallback(({ nodes: picked }: { nodes: AiotNode[] }) => setSelected(picked.length === 1 ? picked[0]!.id : undefined), []);
 
   const onStatus = useCallback((node: string, status: LiveStatus) => {
     setStatuses((current) => new Map(current).set(node, status));
@@ -139,26 +170,33 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
   return (
     <CatalogContext.Provider value={catalog}>
       <StatusContext.Provider value={statuses}>
+        <LiveContext.Provider value={live.store}>
         <div className="editor">
           <Toolbar
             meta={meta} baseVersion={baseVersion} flows={flows} notice={notice} problems={problems}
-            onOpen={(id) => void open(id)} onNew={startNew} onRename={(name) => setMeta((m) => ({ ...m, name }))}
+            onOpen={(id) => versioning.confirmDiscard(`Opening ${id}`) && void open(id)} onNew={(id, name) => versioning.confirmDiscard("A new flow") && startNew(id, name)}
+            onRename={(name) => setMeta((m) => ({ ...m, name }))}
             onSave={(message) => void save(message)} onDeploy={() => void deploy()} onLogout={onLogout}
+            dirty={versioning.dirty} historyOpen={versioning.historyOpen} onHistory={versioning.toggleHistory}
           />
           <Palette nodes={palette} onAdd={addNode} />
-          <main className="canvas" onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "move"; }} onDrop={onDrop}>
+          <main className="canvas" onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = e.dataTransfer.types.includes("Files") ? "copy" : "move"; }} onDrop={onDrop}>
             <ReactFlow<AiotNode, Edge>
-              nodes={nodes} edges={edges} nodeTypes={nodeTypes}
-              onNodesChange={onNodesChange} onEdgesChange={onEdgesChange}
+              nodes={versioning.shown.nodes} edges={versioning.shown.edges} nodeTypes={nodeTypes}
+              onNodesChange={editing.onNodesChange} onEdgesChange={onEdgesChange}
               onConnect={onConnect} onConnectEnd={onConnectEnd} isValidConnection={isValidConnection}
-              onSelectionChange={({ nodes: picked }) => setSelected(picked.length === 1 ? picked[0]!.id : undefined)}
-              deleteKeyCode={["Backspace", "Delete"]}
+              onSelectionChange={onSelectionChange}
+              deleteKeyCode={null /* Delete/Backspace are useEditing's shortcuts */}
+              onNodeDragStart={editing.onNodeDragStart} onNodeDragStop={editing.onNodeDragStop}
+              onSelectionDragStart={editing.onNodeDragStart} onSelectionDragStop={editing.onNodeDragStop} onBeforeDelete={editing.onBeforeDelete}
               fitView
               fitViewOptions={{ maxZoom: 1 }}
             >
               <Background />
               <Controls />
               <MiniMap pannable zoomable />
+              {versioning.ghosts && <DiffGhosts {...versioning.ghosts} />}
+              <EditTools editing={editing} />
             </ReactFlow>
             {refusal && (
               <div className="refusal" role="alert" data-testid="wire-refused">
@@ -166,12 +204,32 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
                 <button type="button" aria-label="Dismiss" onClick={() => setRefusal(undefined)}>×</button>
               </div>
             )}
+            {versioning.historyOpen && (
+              <VersionsPanel
+                flowId={meta.id} baseVersion={baseVersion} dirty={versioning.dirty}
+                refreshKey={`${baseVersion}:${deployer.state?.status ?? ""}:${flows.find((f) => f.id === meta.id)?.deployedVersion ?? ""}`}
+                comparing={versioning.comparing} compareLines={versioning.compareLines}
+                onCompare={versioning.compareWith} onCompareEnd={versioning.endCompare}
+                onRestored={() => void open(meta.id)} onRollback={() => void deploy("rollback")} onStopped={() => void refreshFlows()}
+                onNotice={setNotice} onClose={versioning.closeHistory}
+              />
+            )}
+            {deployer.state && <DeployProgress state={deployer.state} onClose={deployer.dismiss} />}
           </main>
           <div className="side">
-            <PropertyPanel key={selectedNode?.id ?? "none"} node={selectedNode} entry={selectedNode ? catalog.get(selectedNode.data.nodeType) : undefined} onChange={updateNode} />
-            <DebugSidebar flowId={baseVersion === undefined ? undefined : meta.id} onStatus={onStatus} />
+            <PropertyPanel key={`${selectedNode?.id ?? "none"}:${editing.restored}`} node={selectedNode} entry={selectedNode ? catalog.get(selectedNode.data.nodeType) : undefined} onChange={updateNode} upstreamFields={live.upstreamFields} />
+            <DebugSidebar flowId={baseVersion === undefined ? undefined : meta.id} onStatus={onStatus} onDebugMessage={live.onDebugMessage} />
           </div>
+          {versioning.conflict && (
+            <ConflictDialog
+              conflict={versioning.conflict}
+              onReload={() => { versioning.setConflict(undefined); void open(meta.id); }}
+              onOverwrite={() => { const { message, latest } = versioning.conflict!; versioning.setConflict(undefined); void save(message, latest.version); }}
+              onCancel={() => versioning.setConflict(undefined)}
+            />
+          )}
         </div>
+        </LiveContext.Provider>
       </StatusContext.Provider>
     </CatalogContext.Provider>
   );

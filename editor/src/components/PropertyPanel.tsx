@@ -1,5 +1,6 @@
 /** The selected node: name, config form generated from its schema, and its docs and examples beside it. */
 import { useMemo, useState } from "react";
+import { UpstreamFieldsContext } from "../context.ts";
 import type { CatalogNode } from "../graph/catalog.ts";
 import { missingConfig } from "../graph/config-check.ts";
 import type { AiotNode } from "../graph/mapping.ts";
@@ -8,10 +9,14 @@ import { Fields } from "./SchemaField.tsx";
 interface Props {
   readonly node: AiotNode | undefined;
   readonly entry: CatalogNode | undefined;
+  /** Payload fields known upstream of the node, offered by the field pickers. */
+  readonly upstreamFields?: readonly string[];
   onChange(id: string, change: Partial<AiotNode["data"]>): void;
 }
 
-export function PropertyPanel({ node, entry, onChange }: Props) {
+const NONE: readonly string[] = [];
+
+export function PropertyPanel({ node, entry, onChange, upstreamFields = NONE }: Props) {
   // Bumped when the config is replaced wholesale, so the inputs re-read it.
   const [revision, setRevision] = useState(0);
   const missing = useMemo(() => new Set(node && entry ? missingConfig(entry.config, node.data.config) : []), [node, entry]);
@@ -27,7 +32,9 @@ export function PropertyPanel({ node, entry, onChange }: Props) {
         <input data-testid="field-(name)" value={node.data.name ?? ""} placeholder={node.id} onChange={(e) => onChange(node.id, { name: e.target.value })} />
       </label>
       <form key={revision} className="config" onSubmit={(e) => e.preventDefault()}>
-        <Fields schema={entry.config} path={[]} value={node.data.config} missing={missing} onChange={setConfig} />
+        <UpstreamFieldsContext.Provider value={upstreamFields}>
+          <Fields schema={entry.config} path={[]} value={node.data.config} missing={missing} onChange={setConfig} />
+        </UpstreamFieldsContext.Provider>
       </form>
       <details className="docs" open>
         <summary>About {entry.title}</summary>

@@ -5,7 +5,9 @@
 import { useState } from "react";
 import type { JsonSchema } from "../graph/catalog.ts";
 import { chosenVariant } from "../graph/config-check.ts";
+import { pickerOf } from "../graph/fields.ts";
 import { parseLines, parseNumber, widgetOf } from "../graph/schema-form.ts";
+import { FieldPicker, SecretPicker } from "./Pickers.tsx";
 
 interface FieldProps {
   readonly name: string;
@@ -34,13 +36,25 @@ export function SchemaField(props: FieldProps) {
     </span>
   );
   const help = field.description ? <small className="field-help">{field.description}</small> : null;
+  const picker = pickerOf(field);
 
-  if (widget === "object" || widget === "variants") {
+  if (picker) {
+    const pickerProps = { value: props.value, onChange: props.onChange, testId: `field-${id}`, placeholder: field.default === undefined ? "" : `default: ${shown(field.default)}` };
+    return (
+      <div className={isMissing ? "field missing-field" : "field"}>
+        {label}
+        {picker === "secret" ? <SecretPicker {...pickerProps} /> : <FieldPicker {...pickerProps} list={picker === "field-list"} />}
+        {help}
+      </div>
+    );
+  }
+
+  if (widget === "object" || widget === "variants" || widget === "object-list") {
     return (
       <fieldset className={isMissing ? "field missing-field" : "field"} data-testid={`field-${id}`}>
         <legend>{label}</legend>
         {help}
-        {widget === "object" ? <Fields {...props} schema={field} /> : <Variants {...props} />}
+        {widget === "object" ? <Fields {...props} schema={field} /> : widget === "variants" ? <Variants {...props} /> : <ObjectList {...props} />}
       </fieldset>
     );
   }
@@ -68,6 +82,33 @@ export function Fields({ schema, path, value, missing, onChange }: Omit<FieldPro
       {Object.entries(schema.properties ?? {}).map(([key, field]) => (
         <SchemaField key={key} name={key} path={[...path, key]} field={field} value={current[key]} required={required.has(key)} missing={missing} onChange={(v) => set(key, v)} />
       ))}
+    </>
+  );
+}
+
+/** An array of objects: each item is a small form of the item schema; items can be added and removed. */
+function ObjectList({ name, field, path, value, missing, onChange }: FieldProps) {
+  // Bumped on removal: the items' inputs keep their own text, so they must remount when items shift.
+  const [revision, setRevision] = useState(0);
+  const items: unknown[] = Array.isArray(value) ? value : Array.isArray(field.default) ? field.default : [];
+  const id = path.join(".");
+  const set = (i: number, next: unknown) => onChange(items.map((item, j) => (j === i ? next : item)));
+  const remove = (i: number) => {
+    const rest = items.filter((_, j) => j !== i);
+    setRevision(revision + 1);
+    onChange(rest.length > 0 ? rest : undefined);
+  };
+  return (
+    <>
+      {items.map((item, i) => (
+        <fieldset key={`${revision}-${i}`} className="field list-item">
+          <legend>
+            {name} {i + 1} <button type="button" aria-label={`Remove ${id} ${i + 1}`} onClick={() => remove(i)}>×</button>
+          </legend>
+          <Fields schema={field.items ?? {}} path={[...path, String(i)]} value={item} missing={missing} onChange={(next) => set(i, next)} />
+        </fieldset>
+      ))}
+      <button type="button" onClick={() => onChange([...items, {}])}>Add to {name}</button>
     </>
   );
 }

@@ -3,6 +3,8 @@ import { useState } from "react";
 import type { FlowRecord } from "../api.ts";
 import type { NodeProblem } from "../graph/config-check.ts";
 import type { FlowMeta } from "../graph/mapping.ts";
+import { refusalFor } from "../graph/roles.ts";
+import { useUser } from "../session.ts";
 
 export interface Notice {
   readonly kind: "ok" | "info" | "error";
@@ -21,12 +23,19 @@ interface Props {
   onSave(message: string): void;
   onDeploy(): void;
   onLogout(): void;
+  /** The graph differs from the version last opened or saved. */
+  readonly dirty?: boolean;
+  readonly historyOpen?: boolean;
+  onHistory?(): void;
 }
 
 export function Toolbar(props: Props) {
   const { meta, baseVersion, flows, notice, problems } = props;
   const [message, setMessage] = useState("");
   const [draft, setDraft] = useState<{ id: string; name: string }>();
+  const user = useUser();
+  const saveRefusal = refusalFor(user, "save");
+  const deployRefusal = refusalFor(user, "deploy");
 
   return (
     <header className="toolbar">
@@ -50,11 +59,19 @@ export function Toolbar(props: Props) {
         <button type="button" onClick={() => setDraft({ id: "", name: "" })}>New flow</button>
       )}
       <input aria-label="Flow name" className="flow-name" value={meta.name} onChange={(e) => props.onRename(e.target.value)} />
-      <input aria-label="Save message" placeholder="What changed?" value={message} onChange={(e) => setMessage(e.target.value)} />
-      <button type="button" onClick={() => { props.onSave(message); setMessage(""); }}>Save</button>
-      <button type="button" disabled={baseVersion === undefined} title={baseVersion === undefined ? "Save the flow first" : "Deploy the latest saved version"} onClick={props.onDeploy}>
+      {props.dirty && <span className="unsaved" data-testid="unsaved" title="Changes not saved yet">● unsaved</span>}
+      <input aria-label="Save message" data-shortcut="save" placeholder="What changed?" value={message} onChange={(e) => setMessage(e.target.value)} />
+      <button type="button" disabled={!!saveRefusal} title={saveRefusal ?? "Save a new version with this message"} onClick={() => { props.onSave(message); setMessage(""); }}>Save</button>
+      <button
+        type="button" disabled={baseVersion === undefined || !!deployRefusal}
+        title={deployRefusal ?? (baseVersion === undefined ? "Save the flow first" : `Deploy the latest saved version${props.dirty ? " (your unsaved changes are not in it)" : ""}`)} onClick={props.onDeploy} data-shortcut="deploy"
+      >
         Deploy
       </button>
+      {props.onHistory && (
+        <button type="button" aria-pressed={!!props.historyOpen} onClick={props.onHistory}>History</button>
+      )}
+      {user && <span className="user" data-testid="user" title={`Signed in as ${user.username} (${user.role})`}>{user.username} · {user.role}</span>}
       <button type="button" className="logout" onClick={props.onLogout}>Log out</button>
       <div className="status-line">
         {notice && <output className={`notice ${notice.kind}`} data-testid="notice">{notice.text}</output>}

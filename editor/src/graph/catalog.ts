@@ -25,6 +25,8 @@ export interface JsonSchema {
   readonly items?: JsonSchema;
   readonly anyOf?: readonly JsonSchema[];
   readonly secret?: boolean;
+  /** UI hint from the node's schema, e.g. "field": the string names a payload field. */
+  readonly widget?: string;
 }
 
 export interface CatalogNode {

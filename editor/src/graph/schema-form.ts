@@ -4,7 +4,7 @@
  */
 import type { JsonSchema } from "./catalog.ts";
 
-export type Widget = "enum" | "const" | "string" | "number" | "boolean" | "string-list" | "enum-list" | "object" | "variants" | "json";
+export type Widget = "enum" | "const" | "string" | "number" | "boolean" | "string-list" | "enum-list" | "object" | "object-list" | "variants" | "json";
 
 export function widgetOf(field: JsonSchema): Widget {
   if (field.enum) return "enum";
@@ -22,6 +22,7 @@ export function widgetOf(field: JsonSchema): Widget {
       return field.properties ? "object" : "json";
     case "array":
       if (field.items?.enum) return "enum-list";
+      if (field.items?.properties) return "object-list";
       return field.items?.type === "string" ? "string-list" : "json";
     default:
       return "json";

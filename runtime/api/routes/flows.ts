@@ -1,10 +1,12 @@
 import { Type } from "typebox";
 import { validateFlow } from "../../core/validate.ts";
+import { flowFields } from "../../flow-fields.ts";
 import type { ApiDeps } from "../deps.ts";
 import { checkDocument, problemsJson, requireFlow, savedOrConflict, versionInfo } from "../flow-checks.ts";
 import { flowLocks, runtimeKnows } from "../flow-locks.ts";
 import { ApiError } from "../http-errors.ts";
 import { defineRoute, type Route } from "../route.ts";
+import { FieldsDocumentSchema, FlowFieldsSchema } from "./flow-fields-schemas.ts";
 import { FlowDocumentRef, FlowRecordSchema, FlowVersionInfoSchema, FlowVersionSchema, ValidationSchema } from "../schemas.ts";
 
 const Message = Type.String({ maxLength: 2000, description: "Why this version was saved." });
@@ -67,6 +69,19 @@ export function flowRoutes({ flows, catalog, runtime }: ApiDeps): Route[] {
         if (!result.ok) return { body: { ok: false, problems: problemsJson(result.errors, ctx.rawBody) } };
         return { body: { ok: true, problems: [], nodes: result.value.nodes.length, edges: result.value.flow.edges.length } };
       },
+    }),
+
+    defineRoute({
+      method: "post",
+      path: "/api/flows/fields",
+      operationId: "flow.fields",
+      tag: "flows",
+      summary: "The payload fields known at each node of a flow document (for the editor's field pickers)",
+      description: "The body is a flow document, finished or not. Fields come from each node type's `fieldsOut`; nothing is stored.",
+      access: "viewer",
+      body: FieldsDocumentSchema,
+      responses: { 200: { description: "Per node: the fields at its inputs and at each output.", schema: FlowFieldsSchema } },
+      handler: (ctx) => ({ body: flowFields(ctx.body, catalog) }),
     }),
 
     defineRoute({

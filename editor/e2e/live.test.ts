@@ -1,0 +1,216 @@
+/**
+ * Watching a running flow in Debian's Chromium (playwright-core, headless): live counts on the
+ * nodes and metrics on hover, the debug list filtered, paused and resumed, a message opened with
+ * its payload and lineage, upstream fields picked in a form, and a secret picked (and one added).
+ * Screenshot: docs/editor-debug.png. Skipped, saying why, only when /usr/bin/chromium is absent.
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { loadCatalog } from "../../runtime/catalog.ts";
+import { PACKAGE_ROOT } from "../../runtime/paths.ts";
+import { Config, defineNode, Secret, type Logger } from "../../runtime/sdk/index.ts";
+import { serve, type Served } from "../../runtime/serve.ts";
+import { flowOf } from "../../test/support/test-nodes.ts";
+import { buildEditorIfStale, EDITOR_DIST } from "./build.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const PASSWORD = "e2e live admin password";
+const DOCS = join(PACKAGE_ROOT, "docs");
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` to run the browser tests`;
+
+/** A node with a secret reference, so the form's secret picker has something to fill. */
+const brokerLogin = defineNode({
+  type: "e2e-broker-login",
+  version: 1,
+  family: "sinks",
+  title: "E2E broker login",
+  summary: "Holds a broker password as a secret reference (browser test fixture).",
+  config: Config({ password: Secret("The broker's password.") }),
+  inputs: { in: { kind: "any", description: "Anything." } },
+  outputs: {},
+  examples: [{ title: "plain", config: { password: { $secret: "broker-password" } } }],
+  create: (config, ctx) => {
+    ctx.secret(config.password);
+    return { onMessage: () => {} };
+  },
+});
+
+const serverErrors: string[] = [];
+const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: (message) => void serverErrors.push(message) };
+
+/** Two pumps every 100 ms into a debug sink, a window with its own debug sink, an unwired threshold and range check. */
+const wired = flowOf(
+  [
+    ["pumps", "simulated-sensor", { devices: ["pump-1", "pump-2"], intervalMs: 100 }],
+    ["raw", "debug", { label: "raw readings", maxPerSecond: 5 }],
+    ["window", "sliding-window", { fields: ["vibration"], stats: ["mean", "rms"], window: { by: "count", count: 5 } }],
+    ["features", "debug", { maxPerSecond: 5 }],
+    ["alarm", "threshold", { field: "vibration", raise: 9, clear: 8 }],
+    ["clean", "range-check", { rules: [{ field: "temperature", max: 150 }] }],
+  ],
+  ["pumps.out->raw.in", "pumps.out->window.in", "window.out->features.in", "pumps.out->alarm.in", "pumps.out->clean.in"],
+  "live-line",
+);
+const PLACES: Record<string, { x: number; y: number }> = {
+  pumps: { x: 0, y: 200 }, raw: { x: 280, y: 0 }, window: { x: 280, y: 130 }, features: { x: 560, y: 130 }, alarm: { x: 280, y: 270 }, clean: { x: 280, y: 430 },
+};
+const line = { ...wired, nodes: wired.nodes.map((n) => ({ ...n, position: PLACES[n.id] ?? n.position })) };
+
+describe("watching a running flow in the editor", { skip, timeout: 120_000 }, () => {
+  const temp = mkdtempSync(join(tmpdir(), "aiotflow-e2e-live-"));
+  let served: Served;
+  let browser: Browser;
+  let page: Page;
+  let token = "";
+  const pageErrors: string[] = [];
+
+  const api = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${served.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: response.status, body: (await response.json()) as any };
+  };
+
+  before(async () => {
+    await buildEditorIfStale();
+    served = await serve({
+      catalog: await loadCatalog([brokerLogin]), dataDir: join(temp, "data"), port: 0, host: "127.0.0.1", auth: true, logger: quiet,
+      adminPassword: PASSWORD, editorDir: EDITOR_DIST,
+    });
+    const login = await fetch(`${served.url}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "admin", password: PASSWORD }) });
+    token = ((await login.json()) as { token: string }).token;
+    assert.equal((await api("POST", "/api/flows", { document: line, message: "e2e live" })).status, 201);
+    const deployed = await api("POST", "/api/flows/live-line/deploy", {});
+    assert.equal(deployed.status, 200, JSON.stringify(deployed.body));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+      env: { ...process.env, XDG_CONFIG_HOME: join(temp, "xdg") },
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+    mkdirSync(DOCS, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await served?.close();
+    rmSync(temp, { recursive: true, force: true });
+  });
+
+  const node = (id: string) => page.locator(`.react-flow__node[data-id="${id}"]`);
+  const debugLines = () => page.getByTestId("debug-messages").locator("li");
+
+  it("shows live counts on every node and the node's metrics on hover", async () => {
+    await page.goto(served.url);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByLabel("Open a flow").selectOption("live-line");
+    await node("pumps").waitFor();
+    // The sensor sends 20 readings a second: its out rate and the window's in rate become non-zero.
+    await page.waitForFunction(() => /[1-9][\d.]*\/s ▶/.test(document.querySelector('[data-testid="live-pumps"]')?.textContent ?? ""), undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => /▶ [1-9]/.test(document.querySelector('[data-testid="live-window"]')?.textContent ?? ""), undefined, { timeout: 15_000 });
+    assert.match(await page.getByTestId("live-raw").innerText(), /0 err/);
+
+    await node("window").hover();
+    const tip = page.getByTestId("metrics-window");
+    await tip.waitFor();
+    const text = await tip.innerText();
+    for (const row of ["in", "out", "errors", "dropped", "queue depth", "latency p50", "latency p99"]) assert.match(text, new RegExp(`^${row}\\b`, "m"));
+    await page.mouse.move(5, 300);
+    await tip.waitFor({ state: "hidden" });
+  });
+
+  it("filters the debug list by node, pauses it without losing messages, and resumes", async () => {
+    await debugLines().first().waitFor({ timeout: 15_000 });
+    await page.getByLabel("Filter by node").selectOption("raw");
+    await page.waitForTimeout(300); // let a few more raw readings arrive
+    const labels = await page.getByTestId("debug-messages").locator("li b").allInnerTexts();
+    assert.ok(labels.length > 0 && labels.every((l) => l === "[raw readings] raw"), `only raw: ${labels.join(", ")}`);
+
+    await page.getByRole("button", { name: "Pause" }).click();
+    const frozen = await debugLines().allInnerTexts();
+    await page.getByTestId("debug-paused").filter({ hasText: /Paused: ([3-9]|\d\d+) new messages waiting/ }).waitFor({ timeout: 15_000 });
+    assert.deepEqual(await debugLines().allInnerTexts(), frozen, "the list stands still while paused");
+    await page.getByRole("button", { name: /^Resume \(\d+\)$/ }).click();
+    await page.getByTestId("debug-paused").waitFor({ state: "detached" });
+    assert.notEqual(await debugLines().first().innerText(), frozen[0], "the waiting messages joined the list");
+  });
+
+  it("opens a message with its payload, key, event time, meta and lineage", async () => {
+    await page.getByLabel("Filter by node").selectOption("features");
+    await debugLines().first().locator("button").click();
+    const detail = page.getByTestId("message-detail");
+    await detail.waitFor();
+    assert.match(await page.getByTestId("detail-key").innerText(), /^pump-[12]$/);
+    assert.match(await page.getByTestId("detail-ts").innerText(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const payload = JSON.parse(await page.getByTestId("detail-payload").innerText()) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(payload).sort(), ["count", "vibration_mean", "vibration_rms", "window_end", "window_start"]);
+    assert.match(await page.getByTestId("detail-meta").innerText(), /"source": "pumps"/);
+    const lineage = await page.getByTestId("detail-lineage").innerText();
+    assert.match(lineage, /meta\.source: pumps/);
+    assert.match(lineage, /pumps → window → features/);
+    await node("features").hover();
+    await page.getByTestId("metrics-features").waitFor();
+    await page.screenshot({ path: join(DOCS, "editor-debug.png") });
+    await page.getByRole("button", { name: "Close message" }).click();
+    await detail.waitFor({ state: "detached" });
+  });
+
+  it("offers the fields known upstream in field pickers", async () => {
+    await node("alarm").locator(".aiot-node-head").click();
+    const choices = page.getByTestId("field-field-upstream");
+    await choices.getByRole("button", { name: "temperature" }).waitFor();
+    assert.deepEqual(await choices.getByRole("button").allInnerTexts(), ["vibration", "temperature", "current"]);
+    await choices.getByRole("button", { name: "temperature" }).click();
+    assert.equal(await page.getByTestId("field-field").inputValue(), "temperature");
+
+    await node("window").locator(".aiot-node-head").click();
+    const listChoices = page.getByTestId("field-fields-upstream");
+    await listChoices.getByRole("button", { name: "current" }).click();
+    assert.equal(await page.getByTestId("field-fields").inputValue(), "vibration\ncurrent");
+    await listChoices.getByRole("button", { name: "vibration" }).click();
+    assert.equal(await page.getByTestId("field-fields").inputValue(), "current", "a second click takes a field out");
+
+    // A list of rules, each a small form of its own, with the picker on each rule's field.
+    await node("clean").locator(".aiot-node-head").click();
+    assert.equal(await page.getByTestId("field-rules.0.field").inputValue(), "temperature");
+    await page.getByRole("button", { name: "Add to rules" }).click();
+    await page.getByTestId("field-rules.1.field-upstream").getByRole("button", { name: "current" }).click();
+    assert.equal(await page.getByTestId("field-rules.1.field").inputValue(), "current");
+    await page.getByRole("button", { name: "Remove rules 1" }).click();
+    assert.equal(await page.getByTestId("field-rules.0.field").inputValue(), "current", "the remaining rule moved up with its own values");
+  });
+
+  it("picks a secret by name, refuses a bad new name with the API's words, and adds one", async () => {
+    await page.getByLabel("Search nodes").fill("broker login");
+    await page.dragAndDrop('[data-testid="palette-e2e-broker-login"]', ".react-flow__pane", { targetPosition: { x: 200, y: 420 } });
+    await page.getByLabel("Search nodes").fill("");
+    await node("e2e-broker-login").locator(".aiot-node-head").click();
+    const picker = page.getByTestId("field-password");
+    await picker.waitFor();
+    assert.deepEqual(await picker.locator("option").allInnerTexts(), ["(choose a secret)"]);
+
+    await page.getByRole("button", { name: "New secret…" }).click();
+    await page.getByLabel("New secret name").fill("bad name!");
+    await page.getByLabel("New secret value").fill("irrelevant");
+    await page.getByRole("button", { name: "Store", exact: true }).click();
+    await page.locator(".secret-new .error").waitFor();
+
+    await page.getByLabel("New secret name").fill("broker-password");
+    await page.getByLabel("New secret value").fill("s3cret-value");
+    await page.getByRole("button", { name: "Store", exact: true }).click();
+    await page.waitForFunction(() => (document.querySelector('[data-testid="field-password"]') as HTMLSelectElement | null)?.value === "broker-password");
+    assert.deepEqual((await api("GET", "/api/secrets")).body.secrets.map((s: { name: string }) => s.name), ["broker-password"]);
+    assert.ok(!(await page.content()).includes("s3cret-value"), "the value is not kept in the page");
+    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(serverErrors, []);
+  });
+});

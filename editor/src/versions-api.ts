@@ -1,0 +1,46 @@
+/** The admin API's version, deploy and identity routes as the history panel, deploy progress and role checks use them. */
+import type { FlowDocument } from "../../runtime/core/flow-format.ts";
+import type { FlowDiff } from "../../runtime/store/types.ts";
+import { call, type FlowRecord } from "./api.ts";
+
+export interface VersionInfo {
+  readonly flowId: string;
+  readonly version: number;
+  readonly author: string;
+  readonly createdAt: string;
+  readonly hash: string;
+  readonly message: string;
+}
+
+export interface Deployment {
+  readonly id: string;
+  readonly flowId: string;
+  readonly version: number;
+  readonly by: string;
+  readonly at: string;
+  readonly outcome: "running" | "failed" | "rolled-back";
+  readonly durationMs: number;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export interface FlowRecordFull extends FlowRecord {
+  readonly lastGoodVersion?: number;
+}
+
+const flowPath = (id: string) => `/api/flows/${encodeURIComponent(id)}`;
+type Deployed = { flow: FlowRecordFull; deployment: Deployment };
+
+export const versionsApi = {
+  me: () => call<{ principal: { username: string; role: string } }>("GET", "/api/auth/me"),
+  record: (id: string) => call<{ flow: FlowRecordFull }>("GET", flowPath(id)),
+  versions: (id: string) => call<{ versions: VersionInfo[] }>("GET", `${flowPath(id)}/versions`),
+  version: (id: string, version: number) => call<{ version: VersionInfo & { document: FlowDocument } }>("GET", `${flowPath(id)}/versions/${version}`),
+  diff: (id: string, from: number, to: number) => call<{ from: number; to: number; diff: FlowDiff }>("GET", `${flowPath(id)}/diff?from=${from}&to=${to}`),
+  deployments: (id: string) => call<{ deployments: Deployment[] }>("GET", `${flowPath(id)}/deployments`),
+  runtime: () => call<{ flows: Array<{ flowId: string; version: number; state: string }> }>("GET", "/api/runtime"),
+  restore: (id: string, version: number, baseVersion: number) =>
+    call<{ flow: FlowRecordFull; version: VersionInfo }>("POST", `${flowPath(id)}/versions/${version}/restore`, { baseVersion }),
+  deploy: (id: string) => call<Deployed>("POST", `${flowPath(id)}/deploy`, {}),
+  rollback: (id: string) => call<Deployed>("POST", `${flowPath(id)}/rollback`),
+  stop: (id: string) => call<{ flow: FlowRecordFull; stopped: boolean }>("POST", `${flowPath(id)}/stop`),
+};
