@@ -4,11 +4,18 @@ import { parseArgs } from "node:util";
 import { PACKAGE_ROOT, SHIPPED_FLOWS_DIR } from "./paths.ts";
 import { catalogJson, catalogSummary, nodeManual } from "./catalog-docs.ts";
 import { loadCatalog } from "./catalog.ts";
+import { createConnections, withConnections } from "./connections/index.ts";
 import { Engine, type DebugEvent } from "./core/engine.ts";
 import { createLogger, type LogLevel } from "./core/logger.ts";
 import { FlowInvalidError } from "./core/validate.ts";
 import { loadFlowFile, type FlowFileProblem } from "./flow-file.ts";
 import { ERROR_CATALOGUE, errorMessage, isAiotError } from "./sdk/errors.ts";
+import { MODELS } from "./sdk/models.ts";
+import { ASSETS } from "./sdk/assets.ts";
+import { HTTP_INGRESS } from "./sdk/http-ingress.ts";
+import { HttpIngressRegistry } from "./http-ingress.ts";
+import { LowdbAssetStore } from "./store/assets.ts";
+import { provide, services } from "./sdk/services.ts";
 import { closest } from "./sdk/suggest.ts";
 
 const HELP: Record<string, string> = {
@@ -23,6 +30,7 @@ Commands:
   serve                 admin API + live events + /metrics + local runtime + embedded MQTT broker
   audit verify          check that the audit log's hash chain is unbroken
   users reset-password  set a new password for a user when it is lost (server stopped)
+  models <command>      the model registry: list, show, register an ONNX file, promote a version
 
 Options:
   -h, --help            help for aiotflow or for a command (aiotflow run --help)
@@ -39,6 +47,9 @@ Options:
   --log-level <level>   debug | info | warn | error (default info)
   --json                debug messages and logs as JSON lines (for log shippers)
   --quiet               no debug output, only warnings and the final summary
+  --http-port <port>    serve http-in webhooks (POST /api/hooks/<flow>/<node>) on this port; without it
+                        flows with http-in nodes do not deploy (SERVICE_UNAVAILABLE)
+  --host <address>      address of that webhook listener (default 127.0.0.1)
   -h, --help            this help`,
   validate: `Usage: aiotflow validate <flow.json>... [--json]
 
@@ -95,6 +106,25 @@ Options:
   --data-dir <dir>      default ./data
   -h, --help            this help`;
 
+HELP["models"] = `Usage: aiotflow models <command> [options]
+
+The model registry in the data directory (what the onnx-inference node loads).
+
+Commands:
+  list                              models with their production and candidate versions
+  show <name>                       every version: stage, sha256, inputs/outputs, features, card
+  register <file.onnx> --name <n>   add the file as the next version (stage candidate)
+  promote <name> <version>          move a version to --stage (default production)
+
+Options:
+  --name <name>         model name for register
+  --features a,b,c      input columns in order (default: the model's aiotflow.features metadata)
+  --card <text>         free-text model card for register
+  --stage <stage>       candidate | production | archived (promote)
+  --data-dir <dir>      default ./data; register and promote need the server stopped (or use the API)
+  --json                list/show as JSON
+  -h, --help            this help`;
+
 const out = (text: string) => void process.stdout.write(`${text}\n`);
 const err = (text: string) => void process.stderr.write(`${text}\n`);
 
@@ -112,7 +142,7 @@ export async function main(argv: string[]): Promise<number> {
     out((JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version);
     return 0;
   }
-  const handler = { run, validate, nodes, serve: serveCommand, audit, users }[command as "run" | "validate" | "nodes" | "serve" | "audit" | "users"];
+  const handler = { run, validate, nodes, serve: serveCommand, audit, users, models }[command as "run" | "validate" | "nodes" | "serve" | "audit" | "users" | "models"];
   if (!handler) {
     err(`aiotflow: unknown command "${command}"\n\n${HELP["main"]}`);
     return 2;
@@ -132,9 +162,14 @@ export async function main(argv: string[]): Promise<number> {
         port: { type: "string" },
         host: { type: "string" },
         "mqtt-port": { type: "string" },
+        "http-port": { type: "string" },
         "no-mqtt": { type: "boolean" },
         "no-auth": { type: "boolean" },
         "no-state": { type: "boolean" },
+        name: { type: "string" },
+        features: { type: "string" },
+        stage: { type: "string" },
+        card: { type: "string" },
       },
     });
   } catch (error) {
@@ -157,9 +192,14 @@ type Options = {
   port?: string;
   host?: string;
   "mqtt-port"?: string;
+  "http-port"?: string;
   "no-mqtt"?: boolean;
   "no-auth"?: boolean;
   "no-state"?: boolean;
+  name?: string;
+  features?: string;
+  stage?: string;
+  card?: string;
 };
 
 function printProblems(problems: FlowFileProblem[], json: boolean): void {
@@ -320,6 +360,21 @@ async function users(positionals: string[], options: Options): Promise<number> {
   return result.code;
 }
 
+async function models(positionals: string[], options: Options): Promise<number> {
+  const { modelsCommand } = await import("./ml/models-cli.ts");
+  const result = await modelsCommand(positionals, {
+    dataDir: options["data-dir"] ?? "data",
+    ...(options.name !== undefined && { name: options.name }),
+    ...(options.features !== undefined && { features: options.features }),
+    ...(options.stage !== undefined && { stage: options.stage }),
+    ...(options.card !== undefined && { card: options.card }),
+    ...(options.json !== undefined && { json: options.json }),
+  });
+  if (result.code === 2) return usage("models", result.text);
+  (result.code === 0 ? out : err)(result.text);
+  return result.code;
+}
+
 async function run(positionals: string[], options: Options): Promise<number> {
   const file = positionals[0];
   if (!file) return usage("run", "missing <flow.json>");
@@ -334,7 +389,29 @@ async function run(positionals: string[], options: Options): Promise<number> {
   }
   const log = createLogger({ level, json: options.json ?? false });
   const dataDir = options["no-state"] ? undefined : (options["data-dir"] ?? "data");
-  const engine = new Engine({ catalog, logger: log, ...(dataDir ? { dataDir } : {}) });
+  // Headless runs have no secret store: `{ "$secret": "x" }` reads AIOTFLOW_SECRET_X from the environment.
+  const secrets = (name: string) => process.env[`AIOTFLOW_SECRET_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`];
+  const connections = await createConnections({ logger: log, secrets });
+  // With a data directory, flows reach its model registry (`aiotflow models register ...`).
+  const models = dataDir ? await (await import("./ml/model-registry.ts")).ModelRegistry.open(dataDir) : undefined;
+  // ... and its feature store (<data-dir>/features.sqlite) and retraining loop.
+  const mlops = models && dataDir ? (await import("./ml/retrain.ts")).openMlops(dataDir, models, log) : undefined;
+  // ... and its asset/signal registry (<data-dir>/assets.json); webhooks get a listener only when asked for.
+  const assets = dataDir ? await LowdbAssetStore.open(dataDir) : undefined;
+  const ingress = options["http-port"] !== undefined ? new HttpIngressRegistry() : undefined;
+  let hooks: Awaited<ReturnType<HttpIngressRegistry["listen"]>> | undefined;
+  try {
+    hooks = await ingress?.listen(Number(options["http-port"]), options.host ?? "127.0.0.1");
+  } catch (error) {
+    err(`aiotflow run: cannot serve webhooks on port ${options["http-port"]}: ${errorMessage(error)}`);
+    mlops?.close();
+    await models?.close();
+    return 1;
+  }
+  if (hooks) log.info(`webhooks of http-in nodes at http://${options.host ?? "127.0.0.1"}:${hooks.port}/api/hooks/<flow>/<node>`);
+  const bindings = [...(models ? [provide(MODELS, models)] : []), ...(mlops?.bindings ?? []), ...(assets ? [provide(ASSETS, assets)] : []), ...(ingress ? [provide(HTTP_INGRESS, ingress)] : [])];
+  const provided = bindings.length > 0 ? services(...bindings) : undefined;
+  const engine = new Engine({ catalog, logger: log, secrets, connections, services: withConnections(provided, connections, dataDir, log), ...(dataDir ? { dataDir } : {}) });
   const flow = loaded.value.flow;
   const signal = stopSignal(duration, log);
   // `aiotflow run ... | head` closes our stdout: stop printing, drain and exit normally.
@@ -355,10 +432,17 @@ async function run(positionals: string[], options: Options): Promise<number> {
   } catch (error) {
     if (error instanceof FlowInvalidError) printProblems(error.errors.map((e) => ({ error: e, location: file })), false);
     else err(isAiotError(error) ? `aiotflow run: ${error.toString()}` : `aiotflow run: ${errorMessage(error)}`);
+    hooks?.server.close();
+    mlops?.close();
+    await models?.close();
     return 1;
   }
   await signal.stopped;
   await engine.stop();
+  hooks?.server.close();
+  await connections.close();
+  mlops?.close();
+  await models?.close();
   printSummary(engine.metrics());
   return 0;
 }

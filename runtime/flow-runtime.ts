@@ -1,4 +1,5 @@
 import type { Services } from "./sdk/services.ts";
+import { withConnections, type ConnectionSupervisor } from "./connections/index.ts";
 import { performance } from "node:perf_hooks";
 import { Engine } from "./core/engine.ts";
 import type { FlowDocument } from "./core/flow-format.ts";
@@ -36,6 +37,8 @@ export class FlowRuntime implements LocalRuntime {
       readonly secrets?: (name: string) => string | undefined;
       /** Services nodes reach with `ctx.use(key)`; see runtime/sdk/services.ts. */
       readonly services?: Services;
+      /** Shared connections (MQTT brokers, OPC UA endpoints) for every flow; also provided as CONNECTIONS. */
+      readonly connections?: ConnectionSupervisor;
     },
   ) {}
 
@@ -112,6 +115,7 @@ export class FlowRuntime implements LocalRuntime {
       ...(this.options.clock ? { clock: this.options.clock } : {}),
       ...(this.options.secrets ? { secrets: this.options.secrets } : {}),
       ...(this.options.services ? { services: this.options.services } : {}),
+      ...(this.options.connections ? { connections: this.options.connections, services: withConnections(this.options.services, this.options.connections, this.options.dataDir, this.options.logger) } : {}),
     });
     const at = () => Date.now();
     const slot: Slot = {

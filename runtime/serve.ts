@@ -4,6 +4,14 @@ import { createServer, type Server as HttpServer } from "node:http";
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from "node:net";
 import { Aedes } from "aedes";
 import { createApi } from "./api/app.ts";
+import { createConnections } from "./connections/index.ts";
+import { ModelRegistry } from "./ml/model-registry.ts";
+import { openFeatureStore } from "./ml/feature-store.ts";
+import { Retrainer } from "./ml/retrain.ts";
+import { FEATURE_STORE } from "./sdk/feature-store.ts";
+import { RETRAIN } from "./sdk/retrain.ts";
+import { MODELS } from "./sdk/models.ts";
+import { provide, services } from "./sdk/services.ts";
 import { mountEditor } from "./editor-static.ts";
 import type { Catalog } from "./core/validate.ts";
 import type { FlowDocument } from "./core/flow-format.ts";
@@ -12,6 +20,10 @@ import { FlowRuntime } from "./flow-runtime.ts";
 import type { Logger } from "./sdk/define.ts";
 import { errorMessage } from "./sdk/errors.ts";
 import { openStores } from "./store/index.ts";
+import { LowdbAssetStore } from "./store/assets.ts";
+import { ASSETS } from "./sdk/assets.ts";
+import { HTTP_INGRESS } from "./sdk/http-ingress.ts";
+import { HttpIngressRegistry } from "./http-ingress.ts";
 
 export interface ServeOptions {
   readonly catalog: Catalog;
@@ -59,9 +71,20 @@ export async function serve(options: ServeOptions): Promise<Served> {
     const chain = stores.audit.verify();
     if (!chain.ok) logger.warn(`audit log broken at line ${chain.brokenAt}: ${chain.reason}; keep the file as evidence`, { code: "AUDIT_CHAIN_BROKEN" });
     const admin = options.auth ? await stores.users.ensureAdmin(options.adminPassword) : undefined;
-    const runtime = new FlowRuntime({ catalog, dataDir, logger, secrets: (name) => stores.secrets.get(name) });
+    const connections = await createConnections({ logger, secrets: (name) => stores.secrets.get(name) });
+    cleanups.push(() => connections.close());
+    const models = await ModelRegistry.open(dataDir, { audit: stores.audit });
+    cleanups.push(() => models.close());
+    const assets = await LowdbAssetStore.open(dataDir);
+    const ingress = new HttpIngressRegistry();
+    // Rows record the flow version deployed when they were written (the runtime is created below).
+    const features = openFeatureStore(dataDir, logger, (flowId) => runtime.flows().find((f) => f.flowId === flowId)?.version);
+    if (features) cleanups.push(() => features.close());
+    const retrain = features ? new Retrainer({ registry: models, store: features, logger }) : undefined;
+    const mlops = features && retrain ? [provide(FEATURE_STORE, features), provide(RETRAIN, retrain)] : [];
+    const runtime = new FlowRuntime({ catalog, dataDir, logger, secrets: (name) => stores.secrets.get(name), connections, services: services(provide(MODELS, models), provide(ASSETS, assets), provide(HTTP_INGRESS, ingress), ...mlops) });
     cleanups.push(() => runtime.close());
-    const api = createApi({ catalog, ...stores, runtime, auth: options.auth, logger });
+    const api = createApi({ catalog, ...stores, runtime, connections, models, assets, ingress, ...(features ? { features } : {}), ...(retrain ? { retrain } : {}), auth: options.auth, logger });
     cleanups.push(() => api.close());
     mountEditor(api.app, options.editorDir);
 

@@ -345,6 +345,9 @@ describe("versions, deploys, conflicts and roles in the browser editor", { skip,
     assert.equal(await saveButton.getAttribute("title"), "Needs the editor role (vera is viewer)");
     assert.ok(await deployButton.isDisabled());
     assert.equal(await deployButton.getAttribute("title"), "Needs the operator role (vera is viewer)");
+    const importButton = page.getByRole("button", { name: "Import", exact: true });
+    assert.ok(await importButton.isDisabled());
+    assert.equal(await importButton.getAttribute("title"), "Needs the editor role (vera is viewer)");
     await page.getByRole("button", { name: "History", exact: true }).click();
     await version(7).waitFor();
     assert.ok(await version(7).getByRole("button", { name: "Restore", exact: true }).isDisabled());

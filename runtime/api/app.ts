@@ -21,9 +21,14 @@ import { auditRoutes } from "./routes/audit.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { bundleRoutes } from "./routes/bundles.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
+import { assetRoutes } from "./routes/assets.ts";
+import { hookRoutes } from "./routes/hooks.ts";
+import { connectionRoutes } from "./routes/connections.ts";
 import { deployRoutes } from "./routes/deploy.ts";
 import { flowRoutes } from "./routes/flows.ts";
 import { runtimeRoutes } from "./routes/runtime.ts";
+import { modelRoutes } from "./routes/models.ts";
+import { featureRoutes } from "./routes/features.ts";
 import { secretRoutes } from "./routes/secrets.ts";
 import { userRoutes } from "./routes/users.ts";
 import { versionRoutes } from "./routes/versions.ts";
@@ -52,6 +57,11 @@ export function apiRoutes(deps: ApiDeps, events: Parameters<typeof metricsRoute>
     ...auditRoutes(deps),
     ...userRoutes(deps),
     ...secretRoutes(deps),
+    ...modelRoutes(deps),
+    ...featureRoutes(deps),
+    ...connectionRoutes(deps),
+    ...assetRoutes(deps),
+    ...hookRoutes(deps),
     eventsRoute(),
     metricsRoute(deps, events),
   ];

@@ -1,6 +1,12 @@
 import type { Catalog } from "../core/validate.ts";
+import type { ConnectionTester } from "../connections/tester.ts";
+import type { AssetStore } from "../store/assets.ts";
+import type { HttpIngressRegistry } from "../http-ingress.ts";
 import type { Logger } from "../sdk/define.ts";
 import type { AuditLog, FlowStore, LocalRuntime, SecretStore, UserStore } from "../store/types.ts";
+import type { ModelRegistry } from "../ml/model-registry.ts";
+import type { FeatureStore } from "../ml/feature-store.ts";
+import type { Retrainer } from "../ml/retrain.ts";
 import type { EventLimits } from "./events.ts";
 import type { LoginLimits } from "./login-guard.ts";
 import type { RefusalAuditLimits } from "./refusal-audit.ts";
@@ -26,6 +32,18 @@ export interface ApiDeps {
   readonly audit: AuditLog;
   readonly secrets: SecretStore;
   readonly runtime: LocalRuntime;
+  /** The model registry (`/api/models`); without it those routes answer 503 SERVICE_UNAVAILABLE. */
+  readonly models?: ModelRegistry;
+  /** The feature store (`/api/features`); absent: those routes answer 503. */
+  readonly features?: FeatureStore;
+  /** The retraining loop (`/api/retrain`); absent: those routes answer 503. */
+  readonly retrain?: Retrainer;
+  /** Connection types and "test connection" (POST /api/connections/test); absent: those routes answer 503. */
+  readonly connections?: ConnectionTester;
+  /** The asset/signal registry (GET/PUT/DELETE /api/assets); absent: those routes answer 503. */
+  readonly assets?: AssetStore;
+  /** Webhooks of running http-in nodes (POST /api/hooks/<flow>/<node>); absent: that route answers 503. */
+  readonly ingress?: HttpIngressRegistry;
   /** false = the `--no-auth` demo mode: every caller is the admin "anonymous". */
   readonly auth: boolean;
   /**

@@ -30,6 +30,11 @@ export interface EngineOptions {
   readonly secrets?: (name: string) => string | undefined;
   /** Runtime services nodes reach with `ctx.use(key)` (model registry, connections, HTTP ingress). */
   readonly services?: Services;
+  /**
+   * The flow's shared connections (runtime/connections): checked with the flow on every deploy, and
+   * told of it before its nodes are built, so nodes resolve connection ids against this version.
+   */
+  readonly connections?: { check(flow: FlowDocument): AiotError[]; prepare(flow: FlowDocument): void };
 }
 
 export interface DebugEvent {
@@ -142,9 +147,12 @@ export class Engine {
   private async deployNow(document: unknown): Promise<DeployReport> {
     const result = validateFlow(document, this.options.catalog);
     if (!result.ok) throw new FlowInvalidError(result.errors);
+    const connectionProblems = this.options.connections?.check(result.value.flow) ?? [];
+    if (connectionProblems.length > 0) throw new FlowInvalidError(connectionProblems);
     if (this.flow && this.flow.id !== result.value.flow.id) {
       throw new AiotError("DEPLOY_FAILED", `this engine runs flow "${this.flow.id}"; stop it before deploying "${result.value.flow.id}"`, {});
     }
+    this.options.connections?.prepare(result.value.flow);
     return this.flow ? this.redeploy(result.value) : this.firstDeploy(result.value);
   }
 

@@ -8,9 +8,9 @@ export function enabled(valid: ValidFlow): ValidNode[] {
   return valid.nodes.filter((n) => n.node.disabled !== true);
 }
 
-/** Type, version and config (keys sorted) -> sha256: equal hashes mean the node is unchanged. */
+/** Type, version, config and the connections it uses (keys sorted) -> sha256: equal hashes mean the node is unchanged. */
 export function hashOf(entry: ValidNode): string {
-  const identity = { type: entry.definition.type, version: entry.definition.version, config: entry.config };
+  const identity = { type: entry.definition.type, version: entry.definition.version, config: entry.config, ...(entry.connections ? { connections: entry.connections } : {}) };
   return createHash("sha256").update(stableJson(identity)).digest("hex");
 }
 

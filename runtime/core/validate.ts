@@ -2,6 +2,7 @@ import { parse as parseTolerant, printParseErrorCode, type ParseError } from "js
 import Value from "typebox/value";
 import { applyDefaults, parseConfig, schemaProblems } from "../sdk/config.ts";
 import type { AnyNodeDefinition } from "../sdk/define.ts";
+import { connectionRefsIn } from "../sdk/connections.ts";
 import { AiotError, errorMessage } from "../sdk/errors.ts";
 import { ERROR_PORT, PORT_KINDS, portKindsFit, type PortKind } from "../sdk/ports.ts";
 import { closest } from "../sdk/suggest.ts";
@@ -15,6 +16,8 @@ export interface ValidNode {
   readonly node: FlowNode;
   readonly definition: AnyNodeDefinition;
   readonly config: unknown;
+  /** The flow's connections this node's config names (part of its identity: a changed one rebuilds it). */
+  readonly connections?: Readonly<Record<string, unknown>>;
 }
 
 export interface ValidFlow {
@@ -92,7 +95,8 @@ export function validateFlow(document: unknown, catalog: Catalog): ValidationRes
     }
     const parsed = parseConfig(definition, node.config, `${path}.config`);
     if (!parsed.ok) errors.push(...parsed.errors.map((e) => withNode(e, node.id)));
-    const entry: ValidNode = { index, node, definition, config: parsed.ok ? parsed.config : undefined };
+    const used = parsed.ok ? connectionsOf(flow, parsed.config, definition, `${path}.config`, node.id, errors) : undefined;
+    const entry: ValidNode = { index, node, definition, config: parsed.ok ? parsed.config : undefined, ...(used ? { connections: used } : {}) };
     byId.set(node.id, entry);
     if (parsed.ok) valid.push(entry);
   });
@@ -127,6 +131,25 @@ export function validateFlow(document: unknown, catalog: Catalog): ValidationRes
     }
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: { flow, nodes: valid } };
+}
+
+/** Checks the node's ConnectionRef fields against the flow's `connections`; returns those it uses. */
+function connectionsOf(flow: FlowDocument, config: unknown, definition: AnyNodeDefinition, path: string, node: string, errors: AiotError[]) {
+  const refs = connectionRefsIn(definition.config, config);
+  if (refs.length === 0) return undefined;
+  const declared = flow.connections && typeof flow.connections === "object" ? flow.connections : {};
+  const used: Record<string, unknown> = {};
+  for (const ref of refs) {
+    const connection = Object.hasOwn(declared, ref.id) ? declared[ref.id] : undefined;
+    const at = `${path}.${ref.path}`;
+    if (!connection) {
+      const hint = closest(ref.id, Object.keys(declared));
+      errors.push(new AiotError("FLOW_UNKNOWN_CONNECTION", `no connection "${ref.id}" in the flow's connections${hint ? ` (did you mean "${hint}"?)` : ""}`, { path: at, node }));
+    } else if (connection.type !== ref.type) {
+      errors.push(new AiotError("CONNECTION_TYPE_MISMATCH", `connection "${ref.id}" is a ${connection.type}; this field needs a ${ref.type}`, { path: at, node }));
+    } else used[ref.id] = connection;
+  }
+  return used;
 }
 
 function withNode(error: AiotError, node: string): AiotError {

@@ -1,0 +1,62 @@
+// aiotflow side of the MQTT benchmark: mqtt-in -> map -> mqtt-out on the broker at --url, in this
+// (fresh) process. Prints `{"ready":true}` once subscribed; then answers stdin lines: `cpu` with this
+// process's CPU time, `exit` with its peak RSS, and exits.
+//
+//   node dist/bench/mqtt/aiotflow.js --url mqtt://127.0.0.1:1883 --qos 0
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import mqttIn from "../../nodes/sources/mqtt-in.ts";
+import mqttOut from "../../nodes/sinks/mqtt-out.ts";
+import map from "../../nodes/util/map.ts";
+import { ConnectionSupervisor, withConnections } from "../../runtime/connections/index.ts";
+import mqttBroker from "../../runtime/connections/types/mqtt-broker.ts";
+import { Engine } from "../../runtime/core/engine.ts";
+import type { AnyNodeDefinition } from "../../runtime/sdk/define.ts";
+
+const { values } = parseArgs({ options: { url: { type: "string" }, qos: { type: "string", default: "0" } } });
+const qos = Number(values.qos);
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), "aiotflow-bench-mqtt-"));
+  const catalog = new Map<string, AnyNodeDefinition>([mqttIn, map, mqttOut].map((d) => [d.type, d]));
+  const connections = new ConnectionSupervisor({ types: new Map([["mqtt-broker", mqttBroker]]) });
+  const engine = new Engine({ catalog, connections, services: withConnections(undefined, connections, dataDir), dataDir });
+  const ready = new Promise<void>((resolve) => engine.on("status", (e) => e.node === "in" && e.status.state === "running" && resolve()));
+  await engine.deploy({
+    format: "aiotflow/flow@1",
+    id: "bench-mqtt",
+    name: "bench mqtt",
+    connections: { broker: { type: "mqtt-broker", config: { url: values.url, protocol: "3.1.1" } } },
+    nodes: [
+      { id: "in", type: "mqtt-in", config: { connection: "broker", topic: "bench/in/{id}", key: "{id}", qos }, position: { x: 0, y: 0 } },
+      { id: "map", type: "map", config: { set: { value2: "payload.v * 2" } }, position: { x: 0, y: 0 } },
+      { id: "out", type: "mqtt-out", config: { connection: "broker", topic: "bench/out/{key}", qos }, position: { x: 0, y: 0 } },
+    ],
+    edges: [
+      { id: "e1", from: { node: "in", port: "out" }, to: { node: "map", port: "in" } },
+      { id: "e2", from: { node: "map", port: "out" }, to: { node: "out", port: "in" } },
+    ],
+  });
+  await ready;
+  await new Promise((resolve) => setTimeout(resolve, 200)); // SUBACK
+  process.stdout.write(`${JSON.stringify({ ready: true, system: "aiotflow" })}\n`);
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line === "cpu") {
+      const cpu = process.cpuUsage();
+      process.stdout.write(`${JSON.stringify({ cpu_ms: (cpu.user + cpu.system) / 1000, metrics: engine.metrics().map((m) => ({ node: m.node, in: m.in, out: m.out, errors: m.errors, dropped: m.dropped, counters: m.counters })) })}\n`);
+    } else if (line === "exit") break;
+  }
+  await engine.stop();
+  await connections.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  process.stdout.write(`${JSON.stringify({ peak_rss_mb: process.resourceUsage().maxRSS / 1024 })}\n`);
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`aiotflow mqtt bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,255 @@
+// The MQTT benchmark: publisher -> Mosquitto -> MQTT in -> parse -> map -> MQTT out -> subscriber, with
+// aiotflow (compiled) and Node-RED 4.1 (embedded) as the middle, each in a fresh process against a fresh
+// Mosquitto, systems alternating. The publisher and subscriber live here, so the system's own CPU is
+// measured alone. Per system: max msgs/s at QoS 0, CPU per message, p50/p99 at 2,000 msgs/s, loss at QoS 1.
+//
+//   node --import tsx bench/mqtt/run.ts [--runs 3] [--n 100000] [--rate-s 5] [--qos1-n 20000] [--quick]
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import mqtt, { type MqttClient } from "mqtt";
+import { startMosquitto, type Mosquitto } from "../../test/support/mosquitto.ts";
+import { median, percentile } from "../chain/stats.ts";
+import { buildCompiled, repoRoot, writeResultsAndFinish } from "../children.ts";
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "3" },
+    n: { type: "string", default: "100000" },
+    "rate-s": { type: "string", default: "5" },
+    "qos1-n": { type: "string", default: "20000" },
+    quick: { type: "boolean", default: false },
+    "no-build": { type: "boolean", default: false },
+  },
+});
+const quick = values.quick;
+const RUNS = quick ? 1 : Number(values.runs);
+const N = quick ? 20_000 : Number(values.n);
+const RATE = 2_000;
+const RATE_S = quick ? 2 : Number(values["rate-s"]);
+const QOS1_N = quick ? 5_000 : Number(values["qos1-n"]);
+const TARGETS = { throughput: ">= 3x node-red", cpu_us_per_msg: "<= 1/3 of node-red", p99_at_2000: "< 1 ms", qos1_loss: "0" };
+
+type System = "aiotflow" | "node-red";
+const compiled = join(repoRoot, "dist", "bench", "mqtt", "aiotflow.js");
+
+/** A system process with the line protocol of aiotflow.ts / node-red.cjs. */
+class SystemProcess {
+  private readonly lines: string[] = [];
+  private waiting: ((line: string) => void) | undefined;
+  private stderr = "";
+  constructor(readonly proc: ChildProcess) {
+    createInterface({ input: proc.stdout! }).on("line", (line) => {
+      if (this.waiting) {
+        const w = this.waiting;
+        this.waiting = undefined;
+        w(line);
+      } else this.lines.push(line);
+    });
+    proc.stderr!.on("data", (chunk: Buffer) => void (this.stderr += chunk.toString()));
+  }
+  next(timeoutMs = 30_000): Promise<Record<string, unknown>> {
+    const queued = this.lines.shift();
+    if (queued !== undefined) return Promise.resolve(JSON.parse(queued) as Record<string, unknown>);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer from the system: ${this.stderr.slice(-1000)}`)), timeoutMs);
+      this.waiting = (line) => {
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as Record<string, unknown>);
+      };
+    });
+  }
+  async ask(command: string): Promise<Record<string, unknown>> {
+    this.proc.stdin!.write(`${command}\n`);
+    return this.next();
+  }
+}
+
+function startSystem(system: System, broker: Mosquitto, qos: number): SystemProcess {
+  const argv = system === "aiotflow"
+    ? (existsSync(compiled) ? [compiled] : ["--import", "tsx", join(repoRoot, "bench", "mqtt", "aiotflow.ts")]).concat(["--url", broker.url, "--qos", String(qos)])
+    : [join(repoRoot, "bench", "mqtt", "node-red.cjs"), "--port", String(broker.port), "--qos", String(qos)];
+  return new SystemProcess(spawn(process.execPath, argv, { cwd: repoRoot, stdio: ["pipe", "pipe", "pipe"] }));
+}
+
+interface Load {
+  readonly publisher: MqttClient;
+  readonly subscriber: MqttClient;
+  received: number;
+  readonly seen: Set<number>;
+  latencies: number[];
+  lastAt: number;
+}
+
+async function connectLoad(broker: Mosquitto, qos: 0 | 1): Promise<Load> {
+  const publisher = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+  const subscriber = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+  const load: Load = { publisher, subscriber, received: 0, seen: new Set(), latencies: [], lastAt: 0 };
+  subscriber.on("message", (_topic, body) => {
+    const now = performance.now();
+    const msg = JSON.parse(body.toString()) as { i: number; t: number };
+    load.received++;
+    load.seen.add(msg.i);
+    load.latencies.push(now - msg.t);
+    load.lastAt = now;
+  });
+  await subscriber.subscribeAsync("bench/out/#", { qos });
+  return load;
+}
+
+/** Waits until everything arrived or nothing arrived for `quietMs`. */
+async function drained(load: Load, expected: number, quietMs = 2_000): Promise<void> {
+  let last = load.received;
+  let since = performance.now();
+  while (load.seen.size < expected) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (load.received !== last) {
+      last = load.received;
+      since = performance.now();
+    } else if (performance.now() - since > quietMs) return;
+  }
+}
+
+const body = (i: number) => JSON.stringify({ i, v: i % 100, t: performance.now() });
+
+/** As fast as the publisher can write, in chunks that let the socket drain. */
+async function maxRate(load: Load, n: number, qos: 0 | 1): Promise<void> {
+  for (let i = 0; i < n; ) {
+    const end = Math.min(n, i + 1000);
+    if (qos === 0) {
+      // No promise per message: the load generator must outrun the system it feeds.
+      for (; i < end - 1; i++) load.publisher.publish(`bench/in/pump-${i % 10}`, body(i), { qos });
+      await load.publisher.publishAsync(`bench/in/pump-${i % 10}`, body(i), { qos });
+      i++;
+      continue;
+    }
+    const acks: Promise<unknown>[] = [];
+    for (; i < end; i++) acks.push(load.publisher.publishAsync(`bench/in/pump-${i % 10}`, body(i), { qos }));
+    await Promise.all(acks);
+  }
+}
+
+async function paced(load: Load, rate: number, seconds: number, offset: number): Promise<number> {
+  const total = rate * seconds;
+  const start = performance.now();
+  for (let i = 0; i < total; ) {
+    const due = Math.floor(((performance.now() - start) / 1000) * rate);
+    for (; i < Math.min(due, total); i++) load.publisher.publish(`bench/in/pump-${i % 10}`, body(offset + i), { qos: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  return total;
+}
+
+async function measure(system: System): Promise<Record<string, unknown>> {
+  const result: Record<string, unknown> = { system };
+  // QoS 0: max rate, then 2,000 msgs/s.
+  {
+    const broker = await startMosquitto();
+    const proc = startSystem(system, broker, 0);
+    try {
+      const ready = await proc.next(60_000);
+      if (ready["version"]) result["version"] = ready["version"];
+      const load = await connectLoad(broker, 0);
+      const cpu0 = (await proc.ask("cpu"))["cpu_ms"] as number;
+      const t0 = performance.now();
+      await maxRate(load, N, 0);
+      await drained(load, N);
+      const cpu1 = (await proc.ask("cpu"))["cpu_ms"] as number;
+      const elapsed = load.lastAt - t0;
+      Object.assign(result, {
+        qos0_published: N, qos0_received: load.seen.size, qos0_loss: N - load.seen.size,
+        msgs_per_s: (load.seen.size / elapsed) * 1000, cpu_us_per_msg: ((cpu1 - cpu0) * 1000) / Math.max(1, load.seen.size),
+      });
+      load.latencies = [];
+      load.seen.clear();
+      const sent = await paced(load, RATE, RATE_S, 10_000_000);
+      await drained(load, sent, 1_000);
+      const sorted = Float64Array.from(load.latencies).sort();
+      Object.assign(result, { rate_msgs_per_s: RATE, rate_sent: sent, rate_received: load.seen.size, p50_ms: percentile(sorted, 50), p99_ms: percentile(sorted, 99), max_ms: sorted[sorted.length - 1] });
+      await load.publisher.endAsync();
+      await load.subscriber.endAsync();
+      result["peak_rss_mb"] = (await proc.ask("exit"))["peak_rss_mb"];
+    } finally {
+      proc.proc.kill();
+      await broker.stop();
+    }
+  }
+  // QoS 1 end to end at max rate: how many are lost.
+  {
+    const broker = await startMosquitto();
+    const proc = startSystem(system, broker, 1);
+    try {
+      await proc.next(60_000);
+      const load = await connectLoad(broker, 1);
+      const t0 = performance.now();
+      await maxRate(load, QOS1_N, 1);
+      await drained(load, QOS1_N, 3_000);
+      Object.assign(result, { qos1_published: QOS1_N, qos1_received: load.seen.size, qos1_lost: QOS1_N - load.seen.size, qos1_msgs_per_s: (load.seen.size / (load.lastAt - t0)) * 1000 });
+      await load.publisher.endAsync();
+      await load.subscriber.endAsync();
+      await proc.ask("exit");
+    } finally {
+      proc.proc.kill();
+      await broker.stop();
+    }
+  }
+  return result;
+}
+
+const FIELDS = ["msgs_per_s", "cpu_us_per_msg", "p50_ms", "p99_ms", "max_ms", "peak_rss_mb", "qos0_loss", "qos1_lost", "qos1_msgs_per_s"];
+const fmt = (n: unknown, digits = 0) => (typeof n === "number" && Number.isFinite(n) ? n.toFixed(digits) : "-");
+
+async function main(): Promise<void> {
+  if (!values["no-build"]) {
+    try {
+      buildCompiled();
+    } catch (error) {
+      // Another part of the tree may not compile right now; tsc still emits, so use what it wrote.
+      console.log(`build: ${error instanceof Error ? error.message : String(error)}; ${existsSync(compiled) ? "using the emitted dist/" : "running from source (tsx)"}`);
+      if (!existsSync(compiled)) spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: repoRoot, stdio: "ignore" });
+    }
+  }
+  console.log(`mqtt: ${RUNS} run(s) per system, ${N} msgs at QoS 0 max rate, ${RATE} msgs/s for ${RATE_S} s, ${QOS1_N} msgs at QoS 1; node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+  const raw: Record<System, Array<Record<string, unknown>>> = { aiotflow: [], "node-red": [] };
+  const failures: string[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    for (const system of run % 2 === 0 ? (["aiotflow", "node-red"] as const) : (["node-red", "aiotflow"] as const)) {
+      try {
+        const r = await measure(system);
+        raw[system].push(r);
+        console.log(`  ${system.padEnd(9)} ${fmt(r["msgs_per_s"]).padStart(7)} msgs/s  ${fmt(r["cpu_us_per_msg"], 1)} µs CPU/msg  p99@2k ${fmt(r["p99_ms"], 3)} ms  QoS0 lost ${fmt(r["qos0_loss"])}  QoS1 lost ${fmt(r["qos1_lost"])}/${QOS1_N}`);
+      } catch (error) {
+        failures.push(`${system}: ${error instanceof Error ? error.message : String(error)}`);
+        console.log(`  ${system} FAILED`);
+      }
+    }
+  }
+  const summarise = (results: Array<Record<string, unknown>>) => ({
+    ...Object.fromEntries(FIELDS.map((f) => [f, median(results.map((r) => (typeof r[f] === "number" ? (r[f] as number) : Number.NaN)))])),
+    ...(results[0]?.["version"] ? { version: results[0]["version"] } : {}),
+    per_run: results,
+  });
+  const systems = { aiotflow: summarise(raw.aiotflow), "node-red": summarise(raw["node-red"]) };
+  const figure = (system: System, f: string) => { const v = (systems[system] as Record<string, unknown>)[f]; return typeof v === "number" ? v : Number.NaN; };
+  const ratio = (f: string) => figure("aiotflow", f) / figure("node-red", f);
+  const ratios = { throughput: ratio("msgs_per_s"), p99: ratio("p99_ms"), rss: ratio("peak_rss_mb"), cpu_per_msg: ratio("cpu_us_per_msg") };
+  const met = { throughput: ratios.throughput >= 3, cpu_per_msg: ratios.cpu_per_msg <= 1 / 3, p99_at_2000: figure("aiotflow", "p99_ms") < 1, qos1_loss: figure("aiotflow", "qos1_lost") === 0 };
+  const both = (f: string, digits = 0) => `${fmt(figure("aiotflow", f), digits)} vs ${fmt(figure("node-red", f), digits)}`;
+  console.log(`\nmedians (aiotflow vs node-red): ${both("msgs_per_s")} msgs/s (${ratios.throughput.toFixed(2)}x); CPU/msg ${both("cpu_us_per_msg", 1)} µs; p99 at 2,000 msgs/s ${both("p99_ms", 3)} ms; QoS 1 lost ${both("qos1_lost")} of ${QOS1_N}`);
+  console.log(`targets: ${JSON.stringify(met)} (the machine is shared; figures are noisy)`);
+  const output = {
+    name: "mqtt", date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, load_average: os.loadavg(), runs: RUNS, quick,
+    scenario: "publisher -> Mosquitto 2.0 -> MQTT in -> parse JSON -> map (v*2) -> MQTT out -> subscriber; publisher and subscriber in the orchestrator process",
+    systems, ratios, targets: TARGETS, targets_met: met,
+  };
+  writeResultsAndFinish("mqtt", output, { raw }, failures);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

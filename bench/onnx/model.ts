@@ -1,0 +1,25 @@
+// The benchmark's model: a 32-feature MLP (32 -> 64 relu -> 32 relu -> 1 sigmoid) with seeded
+// weights, built with runtime/ml/onnx-export.ts, and the input rows fed to it.
+import { mlpOnnx, type DenseLayer } from "../../runtime/ml/onnx-export.ts";
+
+export const FEATURES = Array.from({ length: 32 }, (_, i) => `f${i}`);
+
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+}
+
+export function benchModel(seed = 32): Uint8Array {
+  const random = seeded(seed);
+  const dense = (outputs: number, inputs: number, activation: DenseLayer["activation"]): DenseLayer => ({
+    weights: Array.from({ length: outputs }, () => Array.from({ length: inputs }, () => (random() - 0.5) * (2 / Math.sqrt(inputs)))),
+    bias: Array.from({ length: outputs }, () => (random() - 0.5) * 0.1),
+    activation,
+  });
+  return mlpOnnx({ featureNames: FEATURES, layers: [dense(64, 32, "relu"), dense(32, 64, "relu"), dense(1, 32, "sigmoid")] });
+}
+
+/** Feature values of reading `i`: deterministic, cheap, in a plausible range. */
+export function readingValue(i: number, feature: number): number {
+  return ((i * 31 + feature * 17) % 100) / 25 - 2;
+}

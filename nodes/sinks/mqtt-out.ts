@@ -1,0 +1,188 @@
+import { AiotError, Config, defineNode, errorMessage, isRecord, Type, type Message } from "../../runtime/sdk/index.ts";
+import { CONNECTIONS, ConnectionRef } from "../../runtime/sdk/connections.ts";
+import { MQTT_BROKER, type MqttClient } from "../../runtime/sdk/mqtt.ts";
+import { OUTBOXES } from "../../runtime/sdk/outbox.ts";
+import { fillTemplate, placeholders } from "../sources/topic-template.ts";
+
+interface Outgoing {
+  readonly topic: string;
+  readonly body: string;
+}
+
+/** Records sent per round; QoS 1/2 wait for every acknowledgement of a round before the next. */
+const WINDOW = 512;
+
+/** Values a topic template may use: key, topic, meta.fields and the payload's scalar fields. */
+function templateValues(msg: Message): Record<string, string | undefined> {
+  const values: Record<string, string | undefined> = {};
+  if (isRecord(msg.payload)) for (const [name, v] of Object.entries(msg.payload)) if (typeof v !== "object") values[name] = String(v);
+  const fields = msg.meta?.["fields"];
+  if (isRecord(fields)) for (const [name, v] of Object.entries(fields)) values[name] = String(v);
+  values["topic"] = msg.topic;
+  values["key"] = msg.key;
+  return values;
+}
+
+export default defineNode({
+  type: "mqtt-out",
+  version: 1,
+  family: "sinks",
+  title: "MQTT out",
+  summary: "Publishes messages to an MQTT broker (QoS, retain, topic template) through a bounded store-and-forward buffer on disk.",
+  docs: `Publishes on a shared \`mqtt-broker\` connection. The topic is a template filled from the message:
+\`{key}\`, \`{topic}\`, \`meta.fields\` from mqtt-in (\`{site}\`) and the payload's scalar fields (\`{state}\`).
+
+Payload: \`json\` (the payload, or \`payload[field]\`, as JSON), \`number\` (must be a finite number) or \`text\`.
+
+**Store-and-forward**: at QoS 1/2 every message (at QoS 0 only those sent while the broker is away or a backlog
+drains) goes through a buffer in the data directory (\`outbox/<flow>/<node>.log\`)
+and is removed only once the broker took it (at QoS 1/2, once acknowledged). While the broker is away the buffer
+fills; past \`buffer.maxMessages\`/\`maxBytes\` the oldest are dropped (BUFFER_OVERFLOW), past \`maxAgeMs\` they expire
+(BUFFER_EXPIRED), both counted. After reconnect it drains in order. At QoS 1 nothing within the limits is lost
+(a message whose acknowledgement was cut off is sent again: at least once).`,
+  config: Config({
+    connection: ConnectionRef("mqtt-broker", "The broker: a connection id under the flow's `connections`."),
+    topic: Type.String({ minLength: 1, default: "{topic}", description: "Topic template, e.g. `plant/{site}/alarms/{key}`; `{topic}` reuses the incoming topic." }),
+    qos: Type.Enum([0, 1, 2], { default: 1, description: "Publish QoS: 0 at most once, 1 at least once, 2 exactly once." }),
+    retain: Type.Boolean({ default: false, description: "Ask the broker to keep the last message for new subscribers." }),
+    format: Type.Enum(["json", "number", "text"], { default: "json", description: "How the payload is written." }),
+    field: Type.Optional(Type.String({ minLength: 1, description: "Publish only `payload[field]`." })),
+    buffer: Type.Object({
+      maxMessages: Type.Integer({ minimum: 1, default: 100_000, description: "Most messages kept while the broker is away." }),
+      maxBytes: Type.Integer({ minimum: 1024, default: 64 * 1024 * 1024, unit: "bytes", description: "Most bytes kept." }),
+      maxAgeMs: Type.Integer({ minimum: 0, default: 86_400_000, unit: "ms", description: "Older messages are dropped unsent; 0 keeps them." }),
+    }, { additionalProperties: false, default: {}, description: "Store-and-forward limits." }),
+  }),
+  inputs: { in: { kind: "any", description: "Messages to publish." } },
+  outputs: {},
+  examples: [
+    { title: "Forward readings", config: { connection: "plant-broker", topic: "aiotflow/{topic}", qos: 1 } },
+    { title: "Alarm state per pump, retained", config: { connection: "plant-broker", topic: "plant/{site}/alarms/{key}", retain: true, qos: 1 } },
+    { title: "One value as a number", config: { connection: "plant-broker", topic: "pumps/{key}/vibration", format: "number", field: "vibration", qos: 0 } },
+  ],
+  check(config) {
+    return placeholders(config.topic).length === 0 && /[+#]/.test(config.topic)
+      ? [{ path: "topic", message: "a topic to publish to may not contain + or # [MQTT_TOPIC_TEMPLATE_INVALID]" }]
+      : [];
+  },
+  create(config, ctx) {
+    const lease = ctx.use(CONNECTIONS).acquire(MQTT_BROKER, config.connection, ctx);
+    const outbox = ctx.use(OUTBOXES).open<Outgoing>(ctx, config.buffer);
+    const qos = config.qos as 0 | 1 | 2;
+    const fixedTopic = placeholders(config.topic).length === 0 ? config.topic : undefined;
+    let pumping = false;
+    let scheduled = false;
+    let removeListener: (() => void) | undefined;
+    let reported = { overflow: 0, expired: 0 };
+
+    function encode(msg: Message): string {
+      const value = config.field === undefined ? msg.payload : isRecord(msg.payload) ? msg.payload[config.field] : undefined;
+      if (value === undefined) throw new AiotError("MESSAGE_SHAPE_INVALID", `the payload has no field "${config.field}"`);
+      if (config.format === "number") {
+        if (typeof value !== "number" || !Number.isFinite(value)) throw new AiotError("MESSAGE_SHAPE_INVALID", `expected a number to publish, got ${JSON.stringify(value)}`);
+        return String(value);
+      }
+      return config.format === "text" && typeof value === "string" ? value : config.format === "text" ? String(value) : JSON.stringify(value);
+    }
+
+    function publish(client: MqttClient, item: Outgoing): Promise<void> {
+      return new Promise((resolve, reject) => client.publish(item.topic, item.body, { qos, retain: config.retain }, (error) => (error ? reject(error) : resolve())));
+    }
+
+    function countDrops(): void {
+      const { overflow, expired } = outbox.dropped;
+      if (overflow > reported.overflow) {
+        ctx.metrics.count("buffer_dropped_overflow", overflow - reported.overflow);
+        ctx.log.warn(`store-and-forward buffer full: ${overflow - reported.overflow} oldest message(s) dropped`, { code: "BUFFER_OVERFLOW" });
+      }
+      if (expired > reported.expired) {
+        ctx.metrics.count("buffer_dropped_expired", expired - reported.expired);
+        ctx.log.warn(`${expired - reported.expired} buffered message(s) expired unsent`, { code: "BUFFER_EXPIRED" });
+      }
+      reported = { overflow, expired };
+    }
+
+    /** Sends what the buffer holds, a window at a time, while the broker is connected. */
+    async function pump(): Promise<void> {
+      if (pumping) return;
+      pumping = true;
+      try {
+        for (let client = lease.client; client && outbox.length > 0; client = lease.client) {
+          const batch = outbox.peek(WINDOW);
+          countDrops();
+          if (batch.length === 0) break;
+          // A link that drops leaves acknowledgements pending for ever: stop waiting when it goes, keep
+          // what was acknowledged in order, and send the rest again on the next client.
+          const done: Array<boolean | Error> = batch.map(() => false);
+          const gone = lost;
+          const round = Promise.all(batch.map((item, i) => publish(client!, item).then(() => void (done[i] = true), (error: unknown) => void (done[i] = error instanceof Error ? error : new Error(String(error))))));
+          await Promise.race([round, gone]);
+          let delivered = done.findIndex((d) => d !== true);
+          if (delivered === -1) delivered = batch.length;
+          outbox.ack(delivered);
+          ctx.metrics.count("published", delivered);
+          if (delivered < batch.length) {
+            const failure = done[delivered];
+            ctx.log.warn(`publish not acknowledged, kept for after reconnect: ${failure instanceof Error ? errorMessage(failure) : "connection lost"}`, { code: "MQTT_PUBLISH_FAILED" });
+            break;
+          }
+        }
+      } finally {
+        pumping = false;
+        countDrops();
+      }
+    }
+
+    function kick(): void {
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        void pump().then(() => {
+          if (lease.client && outbox.length > 0) kick();
+        });
+      });
+    }
+
+    let lost = new Promise<void>(() => undefined);
+    let signalLost = () => {};
+    const armLost = () => {
+      lost = new Promise<void>((resolve) => (signalLost = resolve));
+    };
+    armLost();
+    const removeStateListener = lease.onState((state) => {
+      if (state.state === "connected") return;
+      signalLost();
+      armLost();
+    });
+    removeListener = lease.onConnected(() => kick());
+    return {
+      onMessage(msg) {
+        const body = encode(msg);
+        let topic = fixedTopic;
+        if (topic === undefined) {
+          const filled = fillTemplate(config.topic, templateValues(msg));
+          if (filled.missing.length > 0) throw new AiotError("MESSAGE_SHAPE_INVALID", `the topic template needs ${filled.missing.map((n) => `{${n}}`).join(", ")}, which this message lacks`);
+          topic = filled.text;
+        }
+        // QoS 0 promises nothing once sent, so with the link up and no backlog it skips the disk buffer.
+        const client = lease.client;
+        if (qos === 0 && client && outbox.length === 0 && !pumping) {
+          client.publish(topic, body, { qos: 0, retain: config.retain });
+          ctx.metrics.count("published");
+          return;
+        }
+        outbox.push({ topic, body });
+        countDrops();
+        if (client) kick();
+      },
+      async close() {
+        removeListener?.();
+        removeStateListener();
+        await pump().catch(() => undefined); // a last attempt while still connected
+        outbox.close();
+        await lease.release();
+      },
+    };
+  },
+});

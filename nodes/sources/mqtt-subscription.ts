@@ -1,0 +1,64 @@
+import type { MqttClient } from "../../runtime/sdk/mqtt.ts";
+import { topicMatches } from "./topic-template.ts";
+
+type Gate = () => Promise<void> | undefined;
+type Handler = (topic: string, payload: Buffer) => void;
+
+interface ClientState {
+  readonly gates: Set<Gate>;
+  readonly filters: Map<string, number>;
+}
+
+/** One record per client: several nodes may share a client, each with its own filter and pace. */
+const clients = new WeakMap<MqttClient, ClientState>();
+
+function stateOf(client: MqttClient): ClientState {
+  let state = clients.get(client);
+  if (!state) {
+    const gates = new Set<Gate>();
+    clients.set(client, (state = { gates, filters: new Map() }));
+    // mqtt.js reads the next packet only when handleMessage calls back: holding the callback while a
+    // node's flow is saturated pauses the socket, so the broker queues instead of us.
+    client.handleMessage = (_packet, callback) => {
+      const waits = [...gates].map((gate) => gate()).filter((w): w is Promise<void> => w !== undefined);
+      if (waits.length === 0) return callback();
+      Promise.all(waits).then(() => callback(), () => callback());
+    };
+  }
+  return state;
+}
+
+/**
+ * Subscribes `filter` on a shared client and hands matching messages to `handler`; `gate` returns a
+ * promise while the node cannot take more (reading pauses until it resolves). Returns the undo,
+ * which unsubscribes only when no other node on this client still uses the same filter.
+ */
+export function subscribe(
+  client: MqttClient,
+  filter: string,
+  qos: 0 | 1 | 2,
+  handler: Handler,
+  gate: Gate,
+  onError: (error: Error) => void,
+): () => void {
+  const state = stateOf(client);
+  const listener = (topic: string, payload: Buffer) => {
+    if (topicMatches(filter, topic)) handler(topic, payload);
+  };
+  client.on("message", listener);
+  state.gates.add(gate);
+  state.filters.set(filter, (state.filters.get(filter) ?? 0) + 1);
+  client.subscribe(filter, { qos }, (error, granted) => {
+    if (error) return onError(error);
+    const refused = granted?.find((g) => g.qos === 128);
+    if (refused) onError(new Error(`the broker refused the subscription to "${filter}"`));
+  });
+  return () => {
+    client.off("message", listener);
+    state.gates.delete(gate);
+    const users = (state.filters.get(filter) ?? 1) - 1;
+    if (users > 0) return void state.filters.set(filter, users);
+    state.filters.delete(filter);
+    if (client.connected) client.unsubscribe(filter, () => undefined);
+  };
+}

@@ -1,0 +1,76 @@
+import { parse } from "csv-parse";
+import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
+
+/** One data row of a replay file: its fields (all strings for CSV) and the line it started on. */
+export interface Row {
+  readonly line: number;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/** A row that could not be parsed: where and why. */
+export interface BadRow {
+  readonly line: number;
+  readonly reason: string;
+}
+
+export type RowOrProblem = { readonly row: Row } | { readonly bad: BadRow };
+
+/**
+ * Streams the rows of a CSV file (first line = column names) or a JSONL file (one object per line).
+ * Rows are read as the consumer asks for them, so a file larger than memory replays fine; a row that
+ * does not parse comes out as a problem with its line number, and reading goes on.
+ */
+export async function* readRows(file: string, format: "csv" | "jsonl", delimiter: string): AsyncGenerator<RowOrProblem> {
+  if (format === "jsonl") yield* readJsonl(file);
+  else yield* readCsv(file, delimiter);
+}
+
+async function* readJsonl(file: string): AsyncGenerator<RowOrProblem> {
+  const lines = createInterface({ input: createReadStream(file, "utf8"), crlfDelay: Infinity });
+  let line = 0;
+  try {
+    for await (const text of lines) {
+      line++;
+      if (!text.trim()) continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (error) {
+        yield { bad: { line, reason: `not JSON: ${error instanceof Error ? error.message : String(error)}` } };
+        continue;
+      }
+      if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        yield { bad: { line, reason: "not a JSON object" } };
+        continue;
+      }
+      yield { row: { line, fields: value as Record<string, unknown> } };
+    }
+  } finally {
+    lines.close();
+  }
+}
+
+async function* readCsv(file: string, delimiter: string): AsyncGenerator<RowOrProblem> {
+  const skipped: BadRow[] = [];
+  const parser = createReadStream(file).pipe(
+    parse({
+      columns: true,
+      delimiter,
+      info: true,
+      trim: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      on_skip: (error) => void skipped.push({ line: typeof error?.["lines"] === "number" ? error["lines"] : 0, reason: error?.message ?? "unparsable row" }),
+    }),
+  );
+  try {
+    for await (const entry of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+      while (skipped.length > 0) yield { bad: skipped.shift()! };
+      yield { row: { line: entry.info.lines, fields: entry.record } };
+    }
+    while (skipped.length > 0) yield { bad: skipped.shift()! };
+  } finally {
+    parser.destroy();
+  }
+}
