@@ -44,6 +44,8 @@ describe("mqtt subscriptions", () => {
     undo();
   });
 
+  // Runs after the test above left its node saturated when it unsubscribed: a node that goes away
+  // must not keep the shared socket paused for the others.
   it("lets two subscriptions share a client, each seeing only its own topics", async () => {
     const a: string[] = [];
     const b: string[] = [];

@@ -4,8 +4,15 @@ import { topicMatches } from "./topic-template.ts";
 type Gate = () => Promise<void> | undefined;
 type Handler = (topic: string, payload: Buffer) => void;
 
+interface GateEntry {
+  readonly gate: Gate;
+  /** Resolves when the subscription goes, so a node that stops never holds the shared socket. */
+  readonly gone: Promise<void>;
+  readonly leave: () => void;
+}
+
 interface ClientState {
-  readonly gates: Set<Gate>;
+  readonly gates: Set<GateEntry>;
   readonly filters: Map<string, number>;
 }
 
@@ -15,12 +22,16 @@ const clients = new WeakMap<MqttClient, ClientState>();
 function stateOf(client: MqttClient): ClientState {
   let state = clients.get(client);
   if (!state) {
-    const gates = new Set<Gate>();
+    const gates = new Set<GateEntry>();
     clients.set(client, (state = { gates, filters: new Map() }));
     // mqtt.js reads the next packet only when handleMessage calls back: holding the callback while a
     // node's flow is saturated pauses the socket, so the broker queues instead of us.
     client.handleMessage = (_packet, callback) => {
-      const waits = [...gates].map((gate) => gate()).filter((w): w is Promise<void> => w !== undefined);
+      const waits: Promise<void>[] = [];
+      for (const entry of gates) {
+        const wait = entry.gate();
+        if (wait) waits.push(Promise.race([wait, entry.gone]));
+      }
       if (waits.length === 0) return callback();
       Promise.all(waits).then(() => callback(), () => callback());
     };
@@ -46,7 +57,9 @@ export function subscribe(
     if (topicMatches(filter, topic)) handler(topic, payload);
   };
   client.on("message", listener);
-  state.gates.add(gate);
+  let leave = () => {};
+  const entry: GateEntry = { gate, gone: new Promise<void>((resolve) => (leave = resolve)), leave: () => leave() };
+  state.gates.add(entry);
   state.filters.set(filter, (state.filters.get(filter) ?? 0) + 1);
   client.subscribe(filter, { qos }, (error, granted) => {
     if (error) return onError(error);
@@ -55,7 +68,8 @@ export function subscribe(
   });
   return () => {
     client.off("message", listener);
-    state.gates.delete(gate);
+    state.gates.delete(entry);
+    entry.leave();
     const users = (state.filters.get(filter) ?? 1) - 1;
     if (users > 0) return void state.filters.set(filter, users);
     state.filters.delete(filter);

@@ -95,6 +95,9 @@ function connectOnce(config: MqttBrokerConfig, ctx: ConnectionContext): Promise<
     const closed = () => fail(new ConnectionFailure("CONNECTION_LOST", `the broker at ${config.url} closed the connection before accepting it`));
     const connected = () => {
       cleanup();
+      // Small publishes must not wait for Nagle's algorithm (tens of ms behind a delayed ACK).
+      const socket = client.stream as { setNoDelay?: (on: boolean) => void } | undefined;
+      socket?.setNoDelay?.(true);
       resolve(client);
     };
     const cleanup = () => {
