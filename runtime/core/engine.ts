@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { systemClock, type Clock } from "../sdk/clock.ts";
 import type { Logger, NodeContext, NodeStatus } from "../sdk/define.ts";
-import { AiotError, errorMessage } from "../sdk/errors.ts";
+import { AiotError, errorMessage, isAiotError } from "../sdk/errors.ts";
 import type { Message } from "../sdk/message.ts";
 import { lookup, type Services } from "../sdk/services.ts";
 import { keyedView } from "../sdk/state.ts";
@@ -286,7 +286,10 @@ export class Engine {
     try {
       runtimeNode.bind(definition.create(config as never, ctx));
     } catch (error) {
-      throw new AiotError("DEPLOY_FAILED", `node "${node.id}" (${definition.type}) could not be created: ${errorMessage(error)}`, {
+      // Keep a coded cause's own code (MODEL_NOT_FOUND, SECRET_MISSING...): its hint says what to do.
+      const code = isAiotError(error) ? error.code : "DEPLOY_FAILED";
+      throw new AiotError(code, `node "${node.id}" (${definition.type}) could not be created: ${errorMessage(error)}`, {
+        ...(isAiotError(error) ? error.details : {}),
         node: node.id,
         path: `nodes[${entry.index}]`,
       });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { AiotError } from "../../sdk/errors.ts";
+import { AiotError, ERROR_CATALOGUE } from "../../sdk/errors.ts";
 import { sampleFlow, startApi, type TestApi } from "../test-support.ts";
 
 describe("deploy routes", () => {
@@ -43,12 +43,20 @@ describe("deploy routes", () => {
     assert.equal(reply.status, 500);
     assert.equal(reply.body.error.code, "DEPLOY_FAILED");
     assert.equal(reply.body.error.message, 'deploying flow "line-1" version 2 failed: node "src": device unreachable; version 1 keeps running');
-    assert.deepEqual(reply.body.error.cause, { code: "NODE_START_FAILED", message: 'node "src": device unreachable' });
+    assert.deepEqual(reply.body.error.cause, { code: "NODE_START_FAILED", message: 'node "src": device unreachable', hint: ERROR_CATALOGUE.NODE_START_FAILED });
     assert.equal(reply.body.error.running, 1);
     const record = t.flows.getFlow("line-1")!;
     assert.deepEqual([record.deployedVersion, record.lastGoodVersion], [1, 1]);
     assert.deepEqual(t.flows.listDeployments("line-1").map((d) => d.outcome), ["running", "failed"]);
     assert.equal(t.audit.records.at(-1)?.outcome, "failed");
+  });
+
+  it("answers 422 with the cause's code and what to do when the flow refers to something missing (a model)", async () => {
+    t.runtime.failNextDeploy({ code: "MODEL_NOT_FOUND", message: 'node "score" (onnx-inference) could not be created: no model "no-such-model"' });
+    const reply = await deploy();
+    assert.equal(reply.status, 422);
+    assert.equal(reply.body.error.cause.code, "MODEL_NOT_FOUND");
+    assert.equal(reply.body.error.cause.hint, ERROR_CATALOGUE.MODEL_NOT_FOUND);
   });
 
   it("answers 422 when the flow's content is at fault (with the problems)", async () => {

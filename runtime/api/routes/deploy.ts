@@ -1,5 +1,5 @@
 import { Type } from "typebox";
-import { errorMessage } from "../../sdk/errors.ts";
+import { ERROR_CATALOGUE, errorMessage, type ErrorCode } from "../../sdk/errors.ts";
 import type { DeployOutcome, DeploymentRecord, Principal } from "../../store/types.ts";
 import type { ApiDeps } from "../deps.ts";
 import { requireFlow, requireVersion } from "../flow-checks.ts";
@@ -14,7 +14,9 @@ const FAILED = {
   500: "The version did not start (DEPLOY_FAILED with cause); the previous version keeps running.",
 };
 /** Failure causes that are the flow's fault (fix the flow), not the machine's. */
-const CONTENT_FAULT = /^(FLOW_|NODE_CONFIG_INVALID|SECRET_MISSING|EXPRESSION_INVALID)/;
+// Causes in what the flow says or what it refers to (a missing model, secret, service or connection):
+// the caller can fix them, so 422; anything else failing to start is the server's 500.
+const CONTENT_FAULT = /^(FLOW_|NODE_CONFIG_INVALID|SECRET_MISSING|EXPRESSION_INVALID|SERVICE_UNAVAILABLE|MODEL_(NOT_FOUND|INPUT_MISMATCH|HASH_MISMATCH|NOT_ONNX)|CONNECTION_|DRIFT_REFERENCE_MISSING|UNIT_|ASSET_NOT_FOUND|SIGNAL_NOT_FOUND)/;
 
 export function deployRoutes({ flows, runtime, logger }: ApiDeps): Route[] {
   // Deploy, rollback, stop, delete and import-with-replace of one flow run one at a time (one
@@ -61,7 +63,7 @@ export function deployRoutes({ flows, runtime, logger }: ApiDeps): Route[] {
     throw new ApiError(
       "DEPLOY_FAILED",
       `deploying flow "${flowId}" version ${version} failed: ${message}; ${still}`,
-      { cause: { code, message }, ...(problems ? { problems } : {}), running: previous ?? null, deployment },
+      { cause: { code, message, ...(code in ERROR_CATALOGUE ? { hint: ERROR_CATALOGUE[code as ErrorCode] } : {}) }, ...(problems ? { problems } : {}), running: previous ?? null, deployment },
       problems || CONTENT_FAULT.test(code) ? 422 : 500,
     );
   }

@@ -1,0 +1,134 @@
+/** `aiotflow run <flow.json>`: one flow headless, as on a gateway, printing what its debug nodes see. */
+import { loadCatalog } from "../catalog.ts";
+import { createConnections, withConnections } from "../connections/index.ts";
+import { Engine, type DebugEvent } from "../core/engine.ts";
+import { createLogger } from "../core/logger.ts";
+import { FlowInvalidError } from "../core/validate.ts";
+import { loadFlowFile } from "../flow-file.ts";
+import { HttpIngressRegistry } from "../http-ingress.ts";
+import { ASSETS } from "../sdk/assets.ts";
+import { errorMessage, isAiotError } from "../sdk/errors.ts";
+import { HTTP_INGRESS } from "../sdk/http-ingress.ts";
+import { MODELS } from "../sdk/models.ts";
+import { provide, services } from "../sdk/services.ts";
+import { LowdbAssetStore } from "../store/assets.ts";
+import { commonRunOptions, err, out, printProblems, stopSignal, usage, type Options } from "./common.ts";
+
+export async function run(positionals: string[], options: Options): Promise<number> {
+  const file = positionals[0];
+  if (!file) return usage("run", "missing <flow.json>");
+  const common = commonRunOptions("run", options);
+  if (typeof common === "string") return usage("run", common);
+  const { level, duration } = common;
+  const catalog = await loadCatalog();
+  const loaded = loadFlowFile(file, catalog);
+  if (!loaded.ok) {
+    printProblems(loaded.problems, false);
+    return 1;
+  }
+  const log = createLogger({ level, json: options.json ?? false });
+  const dataDir = options["no-state"] ? undefined : (options["data-dir"] ?? "data");
+  // Headless runs have no secret store: `{ "$secret": "x" }` reads AIOTFLOW_SECRET_X from the environment.
+  const secrets = (name: string) => process.env[`AIOTFLOW_SECRET_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`];
+  const connections = await createConnections({ logger: log, secrets });
+  // With a data directory, flows reach its model registry (`aiotflow models register ...`).
+  const models = dataDir ? await (await import("../ml/model-registry.ts")).ModelRegistry.open(dataDir) : undefined;
+  // ... and its feature store (<data-dir>/features.sqlite) and retraining loop.
+  const mlops = models && dataDir ? (await import("../ml/retrain.ts")).openMlops(dataDir, models, log) : undefined;
+  // ... and its asset/signal registry (<data-dir>/assets.json); webhooks get a listener only when asked for.
+  const assets = dataDir ? await LowdbAssetStore.open(dataDir) : undefined;
+  const ingress = options["http-port"] !== undefined ? new HttpIngressRegistry() : undefined;
+  let hooks: Awaited<ReturnType<HttpIngressRegistry["listen"]>> | undefined;
+  try {
+    hooks = await ingress?.listen(Number(options["http-port"]), options.host ?? "127.0.0.1");
+  } catch (error) {
+    err(`aiotflow run: cannot serve webhooks on port ${options["http-port"]}: ${errorMessage(error)}`);
+    mlops?.close();
+    await models?.close();
+    return 1;
+  }
+  if (hooks) log.info(`webhooks of http-in nodes at http://${options.host ?? "127.0.0.1"}:${hooks.port}/api/hooks/<flow>/<node>`);
+  const bindings = [...(models ? [provide(MODELS, models)] : []), ...(mlops?.bindings ?? []), ...(assets ? [provide(ASSETS, assets)] : []), ...(ingress ? [provide(HTTP_INGRESS, ingress)] : [])];
+  const provided = bindings.length > 0 ? services(...bindings) : undefined;
+  const engine = new Engine({ catalog, logger: log, secrets, connections, services: withConnections(provided, connections, dataDir, log), ...(dataDir ? { dataDir } : {}) });
+  const flow = loaded.value.flow;
+  const signal = stopSignal(duration, log);
+  // `aiotflow run ... | head` closes our stdout: stop printing, drain and exit normally.
+  let printing = !options.quiet;
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    printing = false;
+    signal.stop(error.code === "EPIPE" ? "output closed" : `output failed: ${error.message}`);
+  });
+  engine.on("debug", (event) => {
+    if (printing) out(formatDebug(event, options.json ?? false));
+  });
+  log.info(
+    `starting flow "${flow.id}" (${flow.nodes.length} nodes)${duration ? ` for ${duration} s` : ""}; ` +
+      `${dataDir ? `keyed state kept in ${dataDir}/state` : "keyed state not kept (--no-state)"}; Ctrl-C to stop`,
+  );
+  try {
+    await engine.deploy(flow);
+  } catch (error) {
+    if (error instanceof FlowInvalidError) printProblems(error.errors.map((e) => ({ error: e, location: file })), false);
+    else err(isAiotError(error) ? `aiotflow run: ${error.toString()}` : `aiotflow run: ${errorMessage(error)}`);
+    hooks?.server.close();
+    mlops?.close();
+    await models?.close();
+    return 1;
+  }
+  await signal.stopped;
+  await engine.stop();
+  hooks?.server.close();
+  await connections.close();
+  mlops?.close();
+  await models?.close();
+  printSummary(engine.metrics());
+  return 0;
+}
+
+function formatDebug(event: DebugEvent, json: boolean): string {
+  const { msg } = event;
+  if (json) return JSON.stringify({ node: event.node, label: event.label, ...msg });
+  const skipped = typeof msg.meta?.["skipped"] === "number" ? ` (+${msg.meta["skipped"]} not shown)` : "";
+  const text = describePayload(msg.payload);
+  return `${localTime(msg.ts)} [${event.label}${skipped}] ${msg.key ?? msg.topic}  ${text.length > 200 ? `${text.slice(0, 200)}…` : text}${why(msg.meta)}`;
+}
+
+/** Event time as local wall-clock time, HH:MM:SS.mmm. */
+function localTime(ms: number): string {
+  const d = new Date(ms);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, "0")}`;
+}
+
+/** A coded error as `CODE: message`, a flat object as `name=value` pairs, anything else as JSON. */
+function describePayload(payload: unknown): string {
+  const round = (v: unknown) => (typeof v === "number" && !Number.isInteger(v) ? Number(v.toFixed(3)) : v);
+  if (payload && typeof payload === "object" && !Array.isArray(payload)) {
+    const record = payload as Record<string, unknown>;
+    if (typeof record["code"] === "string" && typeof record["message"] === "string") return `${record["code"]}: ${record["message"]}`;
+    const entries = Object.entries(record);
+    if (entries.every(([, v]) => v === null || typeof v !== "object")) return entries.map(([k, v]) => `${k}=${round(v)}`).join(" ");
+  }
+  return JSON.stringify(payload, (_k, v: unknown) => round(v)) ?? String(payload);
+}
+
+/** Why a reading was rejected or flagged, from the cleaner's meta. */
+function why(meta: Readonly<Record<string, unknown>> | undefined): string {
+  const rejected = meta?.["rejected"] as { field?: string; reason?: string } | undefined;
+  if (rejected?.reason) return `  ← ${rejected.field ?? ""} ${rejected.reason}`;
+  const quality = meta?.["quality"] as Record<string, string> | undefined;
+  return quality ? `  ← ${Object.entries(quality).map(([f, q]) => `${f} ${q}`).join(", ")}` : "";
+}
+
+function printSummary(metrics: ReturnType<Engine["metrics"]>): void {
+  err("\nnode                 type               in        out       errors  dropped  p99 ms  counters");
+  for (const m of metrics) {
+    const counters = Object.entries(m.counters)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ");
+    err(
+      `${m.node.padEnd(20)} ${m.type.padEnd(18)} ${String(m.in).padStart(9)} ${String(m.out).padStart(9)} ${String(m.errors).padStart(8)} ${String(m.dropped).padStart(8)}  ${String(m.latencyMs.count ? m.latencyMs.p99 : "-").padStart(6)}  ${counters}`,
+    );
+  }
+}
