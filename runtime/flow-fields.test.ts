@@ -68,6 +68,27 @@ describe("the fields known at each node of a flow", () => {
     assert.deepEqual(nodes["show"]?.inputs, ["kw"]);
   });
 
+  it("passes fields through a node whose config is unfinished when its fieldsOut does not need the config", () => {
+    const flow = flowOf(
+      [
+        ["pumps", "simulated-sensor", { signals: ["vibration", "temperature"] }],
+        ["clean", "range-check", {}],
+        ["odd", "range-check", { rules: "not a list", stuckAfter: -5 }],
+        ["alarm", "threshold", {}],
+        ["window", "sliding-window", { fields: 7 }],
+        ["show", "debug"],
+      ],
+      ["pumps.out->clean.in", "clean.out->alarm.in", "clean.rejected->odd.in", "odd.out->window.in", "window.out->show.in"],
+    );
+    const { nodes, problems } = flowFields(flow, catalog);
+    assert.deepEqual(nodes["clean"]?.outputs, { out: ["vibration", "temperature"], rejected: ["vibration", "temperature"] });
+    assert.deepEqual(nodes["alarm"]?.inputs, ["vibration", "temperature"]);
+    assert.deepEqual(nodes["window"]?.inputs, ["vibration", "temperature"]);
+    // A config the fieldsOut cannot read passes nothing on and is not reported as a broken fieldsOut.
+    assert.deepEqual(nodes["show"]?.inputs, []);
+    assert.deepEqual(problems, []);
+  });
+
   it("passes nothing on from half-built, unknown or disabled nodes, and ignores the error port", () => {
     const flow = flowOf(
       [

@@ -1,11 +1,11 @@
 /**
  * Which payload fields reach each node of a flow, from the nodes' own `fieldsOut` declarations, so
- * the editor can offer upstream fields in field pickers. Works on half-built flows: a node whose
- * config does not parse yet, of an unknown type, disabled, or without `fieldsOut` simply passes no
- * known fields on. Cycles settle by repeating until nothing changes (bounded by the node count).
+ * the editor can offer upstream fields in field pickers. Works on half-built flows: a node of an
+ * unknown type, disabled, or without `fieldsOut` passes no known fields on; one whose config does not
+ * parse yet is asked anyway and passes nothing when its `fieldsOut` cannot answer. Cycles settle by repeating until nothing changes (bounded by the node count).
  */
 import type { Catalog } from "./core/validate.ts";
-import { parseConfig } from "./sdk/config.ts";
+import { applyDefaults, parseConfig } from "./sdk/config.ts";
 import type { AnyNodeDefinition, FieldsOut } from "./sdk/define.ts";
 import { errorMessage } from "./sdk/errors.ts";
 import { ERROR_PORT } from "./sdk/ports.ts";
@@ -77,12 +77,15 @@ export function flowFields(document: { readonly nodes: readonly FieldsNode[]; re
   const edges = document.edges ?? [];
   const problems = new Map<string, string>();
   /** The node's parsed config and definition when it can tell its output fields. */
-  const declaring = new Map<string, { definition: AnyNodeDefinition; config: ParsedConfig }>();
+  const declaring = new Map<string, { definition: AnyNodeDefinition; config: ParsedConfig; unfinished: boolean }>();
   for (const node of document.nodes) {
     const definition = catalog.get(node.type);
     if (!definition?.fieldsOut || node.disabled) continue;
     const parsed = parseConfig(definition, node.config ?? {});
-    if (parsed.ok) declaring.set(node.id, { definition, config: parsed.config });
+    if (parsed.ok) declaring.set(node.id, { definition, config: parsed.config, unfinished: false });
+    // An unfinished config is still asked, best effort: a node that passes its input through (a range
+    // check without rules yet) says so whatever its config; one that needs the config throws and passes nothing.
+    else declaring.set(node.id, { definition, config: applyDefaults(definition.config, structuredClone(node.config ?? {})) as ParsedConfig, unfinished: true });
   }
 
   const incoming = new Map<string, FieldsEdge[]>();
@@ -112,7 +115,7 @@ export function flowFields(document: { readonly nodes: readonly FieldsNode[]; re
       next = byPort(found.definition, found.definition.fieldsOut!(found.config, arriving));
       problems.delete(id);
     } catch (error) {
-      problems.set(id, `fieldsOut of ${found.definition.type} failed: ${errorMessage(error)}`);
+      if (!found.unfinished) problems.set(id, `fieldsOut of ${found.definition.type} failed: ${errorMessage(error)}`);
       next = byPort(found.definition, []);
     }
     const before = outputs.get(id);

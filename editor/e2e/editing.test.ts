@@ -126,7 +126,7 @@ describe("editing in the browser editor", { skip, timeout: 150_000 }, () => {
     const text = await problems.innerText();
     assert.match(text, /problems? in broken\.json/);
     assert.match(text, /FLOW_UNKNOWN_NODE_TYPE/);
-    assert.match(text, /nodes\[10\]\.type/);
+    assert.match(text, /node “mystery”, field type/); // nodes[10].type, named (graph/problems.ts)
     assert.match(text, /nowhere/);
     await page.screenshot({ path: join(DOCS, "editor-import.png") });
     assert.equal(await nodes().count(), 0, "nothing was imported");
@@ -342,6 +342,141 @@ describe("editing in the browser editor", { skip, timeout: 150_000 }, () => {
     await dragBy(visible, 90, 30);
     const end = await position(visible);
     assert.ok(end.x > start.x + 20, `node ${visible} moved right (${start.x} -> ${end.x})`);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  // — Fixes from the new-user review (blank-canvas ids, selection after undo, Enter saves, minimap, demo layout, drops, toolbar) —
+
+  /** A node from the palette by keyboard (focus its palette entry, press Enter). */
+  async function addFromPalette(type: string, on: Page): Promise<void> {
+    const count = await nodes(on).count();
+    await on.getByTestId(`palette-${type}`).focus();
+    await on.keyboard.press("Enter");
+    await on.waitForFunction((n) => document.querySelectorAll(".react-flow__node").length === n, count + 1);
+  }
+  /** Type a save message and press Enter in it (no click on Save). */
+  async function saveWithEnter(text: string, on: Page): Promise<void> {
+    const message = on.getByLabel("Save message");
+    await message.fill(text);
+    await message.press("Enter");
+  }
+
+  it("saves a second blank canvas under another id, saves with Enter, and asks for another id on a clash", async () => {
+    const first = await newEditorPage();
+    await addFromPalette("debug", first);
+    await saveWithEnter("first blank canvas", first);
+    await first.getByTestId("notice").filter({ hasText: "Saved new-flow version 1" }).waitFor();
+    assert.equal(await first.getByLabel("Save message").inputValue(), "", "Enter saved and cleared the message");
+    await first.close();
+
+    // A later visit: the blank canvas must not be new-flow again, nor show the stored new-flow as open.
+    const second = await newEditorPage();
+    const picker = second.getByLabel("Open a flow");
+    await second.waitForFunction(() => document.querySelector<HTMLSelectElement>('select[aria-label="Open a flow"]')?.options[0]?.text.includes("new-flow-2"));
+    assert.equal(await picker.inputValue(), "", "the picker shows the scratch canvas, not the stored new-flow");
+    assert.match(await picker.locator("option").first().innerText(), /^\(unsaved\) New flow \(new-flow-2\)$/);
+    await addFromPalette("debug", second);
+    await saveWithEnter("second blank canvas", second);
+    await second.getByTestId("notice").filter({ hasText: "Saved new-flow-2 version 1" }).waitFor();
+
+    // A new flow named after a stored one: a dialog offers a free id instead of the API's PUT advice.
+    await newFlow("new-flow", second);
+    await addFromPalette("debug", second);
+    await saveWithEnter("clashing id", second);
+    const clash = second.getByTestId("id-clash");
+    await clash.waitFor();
+    assert.doesNotMatch(await second.getByTestId("notice").innerText(), /PUT|\/api\//, "no API instructions for the user");
+    const another = clash.getByLabel("Another flow id");
+    assert.equal(await another.inputValue(), "new-flow-3");
+    await another.fill("not a valid id!");
+    await clash.getByRole("button", { name: "Save as new flow" }).click();
+    assert.equal(await clash.count(), 1, "an invalid id is refused by the form, nothing saved");
+    await another.fill("new-flow-3");
+    await clash.getByRole("button", { name: "Save as new flow" }).click();
+    await second.getByTestId("notice").filter({ hasText: "Saved new-flow-3 version 1" }).waitFor();
+    assert.equal(await clash.count(), 0);
+    assert.equal(await second.getByLabel("Open a flow").inputValue(), "new-flow-3");
+    await second.close();
+  });
+
+  it("opens the demo flow readable, without overlaps, and deletes only the clicked node after an undone paste", async () => {
+    // This server starts empty: store the shipped demo as a user would have saved it.
+    const stored = await fetch(new URL("/api/flows", served.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ document: demo(), message: "shipped demo" }) });
+    assert.equal(stored.status, 201, await stored.text());
+    const tab = await newEditorPage();
+    await tab.getByLabel("Open a flow").selectOption("pump-monitoring");
+    await tab.getByTestId("notice").filter({ hasText: "Opened pump-monitoring" }).waitFor();
+    const count = demo().nodes.length;
+    await tab.waitForFunction((n) => document.querySelectorAll(".react-flow__node").length === n, count);
+    await tab.waitForTimeout(300); // the fit runs on the next tick after opening
+    const zoom = await tab.locator(".react-flow__viewport").evaluate((el) => Number(/scale\(([\d.]+)\)/.exec((el as HTMLElement).style.transform)?.[1]));
+    assert.ok(zoom >= 0.6, `the demo opens at a readable zoom (${zoom})`);
+    const pane = (await tab.locator(".react-flow__pane").boundingBox())!;
+    const boxes = await Promise.all(demo().nodes.map(async (n) => ({ id: n.id, box: (await node(n.id, tab).boundingBox())! })));
+    for (const { id, box } of boxes) {
+      assert.ok(box.x >= pane.x && box.y >= pane.y && box.x + box.width <= pane.x + pane.width && box.y + box.height <= pane.y + pane.height, `${id} is in view`);
+    }
+    for (const [i, a] of boxes.entries()) {
+      for (const b of boxes.slice(i + 1)) {
+        const apart = a.box.x + a.box.width <= b.box.x || b.box.x + b.box.width <= a.box.x || a.box.y + a.box.height <= b.box.y || b.box.y + b.box.height <= a.box.y;
+        assert.ok(apart, `${a.id} and ${b.id} do not overlap`);
+      }
+    }
+
+    await tab.locator(".react-flow__pane").click({ position: { x: 700, y: 12 } });
+    await tab.keyboard.press("Control+a");
+    await tab.keyboard.press("Control+c");
+    await tab.keyboard.press("Control+v");
+    await tab.waitForFunction((n) => document.querySelectorAll(".react-flow__node").length === n, count * 2);
+    await tab.keyboard.press("Control+z");
+    await tab.waitForFunction((n) => document.querySelectorAll(".react-flow__node").length === n, count);
+    assert.equal(await tab.locator(".react-flow__node.selected").count(), 0, "undo does not bring back a selection");
+    await node("clean", tab).locator(".aiot-node-head").click();
+    assert.equal(await tab.locator(".react-flow__node.selected").count(), 1, "the click selects only that node");
+    await tab.keyboard.press("Delete");
+    await node("clean", tab).waitFor({ state: "detached" });
+    assert.equal(await nodes(tab).count(), count - 1, "Delete removed the clicked node only");
+    await tab.close();
+  });
+
+  it("hides the minimap on request and remembers it", async () => {
+    const tab = await newEditorPage();
+    const minimap = tab.locator(".react-flow__minimap");
+    await minimap.waitFor();
+    const box = (await minimap.boundingBox())!;
+    assert.ok(box.width <= 160 && box.height <= 110, `the minimap is small (${box.width}x${box.height})`);
+    await tab.getByRole("button", { name: "Hide the minimap" }).click();
+    await minimap.waitFor({ state: "detached" });
+    await tab.reload();
+    await tab.locator(".palette").waitFor();
+    await tab.getByRole("button", { name: "Show the minimap" }).waitFor();
+    assert.equal(await minimap.count(), 0, "hidden across visits");
+    await tab.getByRole("button", { name: "Show the minimap" }).click();
+    await minimap.waitFor();
+    await tab.close();
+  });
+
+  it("keeps the first node dropped on a blank canvas where it was dropped, and the toolbar on one row", async () => {
+    const tab = await newEditorPage();
+    const toolbar = tab.locator(".toolbar");
+    const deploy = tab.getByRole("button", { name: "Deploy" });
+    const closed = { bar: (await toolbar.boundingBox())!.height, deploy: (await deploy.boundingBox())!.y };
+    await tab.getByRole("button", { name: "New flow" }).click();
+    await tab.getByLabel("New flow id").waitFor();
+    assert.equal((await toolbar.boundingBox())!.height, closed.bar, "the open new-flow form does not add a toolbar row");
+    assert.equal((await deploy.boundingBox())!.y, closed.deploy, "Deploy stays on the first row");
+    await tab.getByLabel("New flow id").fill("dropped-first");
+    await tab.getByRole("button", { name: "Create" }).click();
+    await tab.getByTestId("notice").filter({ hasText: "New flow dropped-first" }).waitFor();
+
+    const pane = (await tab.locator(".react-flow__pane").boundingBox())!;
+    const at = { x: 420, y: 300 };
+    await tab.dragAndDrop('[data-testid="palette-debug"]', ".react-flow__pane", { targetPosition: at });
+    await node("debug", tab).waitFor();
+    await tab.waitForTimeout(300);
+    const placed = (await node("debug", tab).boundingBox())!;
+    assert.ok(Math.abs(placed.x - (pane.x + at.x)) < 4 && Math.abs(placed.y - (pane.y + at.y)) < 4, `the node's corner stays at the drop point (${placed.x},${placed.y} vs ${pane.x + at.x},${pane.y + at.y})`);
+    await tab.close();
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -51,14 +51,18 @@ const wired = flowOf(
     ["features", "debug", { maxPerSecond: 5 }],
     ["alarm", "threshold", { field: "vibration", raise: 9, clear: 8 }],
     ["clean", "range-check", { rules: [{ field: "temperature", max: 150 }] }],
+    ["alarm-log", "debug", {}],
   ],
-  ["pumps.out->raw.in", "pumps.out->window.in", "window.out->features.in", "pumps.out->alarm.in", "pumps.out->clean.in"],
+  ["pumps.out->raw.in", "pumps.out->window.in", "window.out->features.in", "pumps.out->alarm.in", "pumps.out->clean.in", "alarm.events->alarm-log.in"],
   "live-line",
 );
 const PLACES: Record<string, { x: number; y: number }> = {
   pumps: { x: 0, y: 200 }, raw: { x: 280, y: 0 }, window: { x: 280, y: 130 }, features: { x: 560, y: 130 }, alarm: { x: 280, y: 270 }, clean: { x: 280, y: 430 },
+  "alarm-log": { x: 560, y: 270 },
 };
-const line = { ...wired, nodes: wired.nodes.map((n) => ({ ...n, position: PLACES[n.id] ?? n.position })) };
+/** Names the canvas shows; the debug list must show them too (ids on hover). */
+const NAMES: Record<string, string> = { features: "feature stats", "alarm-log": "ALARM" };
+const line = { ...wired, nodes: wired.nodes.map((n) => ({ ...n, position: PLACES[n.id] ?? n.position, ...(NAMES[n.id] ? { name: NAMES[n.id] } : {}) })) };
 
 describe("watching a running flow in the editor", { skip, timeout: 120_000 }, () => {
   const temp = mkdtempSync(join(tmpdir(), "aiotflow-e2e-live-"));
@@ -112,12 +116,20 @@ describe("watching a running flow in the editor", { skip, timeout: 120_000 }, ()
     await page.goto(served.url);
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Log in" }).click();
+    // Debug messages sent before the editor opens the flow: they must be shown from the server's history.
+    for (let i = 0; i < 100; i++) {
+      const metrics = await api("GET", "/api/runtime/live-line/metrics");
+      if ((metrics.body.nodes as Array<{ node: string; in: number }> | undefined)?.some((n) => n.node === "raw" && n.in > 0)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     await page.getByLabel("Open a flow").selectOption("live-line");
     await node("pumps").waitFor();
     // The sensor sends 20 readings a second: its out rate and the window's in rate become non-zero.
     await page.waitForFunction(() => /[1-9][\d.]*\/s ▶/.test(document.querySelector('[data-testid="live-pumps"]')?.textContent ?? ""), undefined, { timeout: 15_000 });
     await page.waitForFunction(() => /▶ [1-9]/.test(document.querySelector('[data-testid="live-window"]')?.textContent ?? ""), undefined, { timeout: 15_000 });
     assert.match(await page.getByTestId("live-raw").innerText(), /0 err/);
+    // A processing node passing messages is running, not "idle".
+    await page.waitForFunction(() => document.querySelector('[data-testid="status-window"]')?.textContent === "running", undefined, { timeout: 15_000 });
 
     await node("window").hover();
     const tip = page.getByTestId("metrics-window");
@@ -126,6 +138,38 @@ describe("watching a running flow in the editor", { skip, timeout: 120_000 }, ()
     for (const row of ["in", "out", "errors", "dropped", "queue depth", "latency p50", "latency p99"]) assert.match(text, new RegExp(`^${row}\\b`, "m"));
     await page.mouse.move(5, 300);
     await tip.waitFor({ state: "hidden" });
+  });
+
+  it("shows the debug messages sent before the editor was opened, dimmed under an 'earlier' marker", async () => {
+    await page.locator('[data-testid="debug-messages"] li[data-replayed="true"]').first().waitFor({ timeout: 15_000 });
+    assert.equal(await page.getByTestId("debug-earlier").count(), 1, "one marker between now and before");
+    const marked = page.locator('[data-testid="debug-messages"] li', { has: page.getByTestId("debug-earlier") });
+    assert.equal(await marked.getAttribute("data-replayed"), "true");
+  });
+
+  it("names debug nodes as the canvas does and offers every debug node in the filter, sent or not", async () => {
+    const options = await page.getByLabel("Filter by node").locator("option").evaluateAll((all) => all.map((o) => [(o as HTMLOptionElement).value, o.textContent]));
+    for (const [id, label] of [["alarm-log", "ALARM"], ["features", "feature stats"], ["raw", "raw"]]) {
+      assert.ok(options.some(([v, t]) => v === id && t === label), `${id} offered as ${label}: ${JSON.stringify(options)}`);
+    }
+    await page.getByLabel("Filter by node").selectOption("features");
+    await debugLines().first().waitFor({ timeout: 15_000 });
+    const names = page.getByTestId("debug-messages").locator("li b");
+    assert.ok((await names.allInnerTexts()).every((t) => t === "feature stats"), "the node's name, not its id");
+    assert.equal(await names.first().getAttribute("title"), "features", "the id on hover");
+    await page.getByLabel("Filter by node").selectOption("");
+  });
+
+  it("keeps Pause, Clear and the filter at the top while the list scrolls", async () => {
+    const panel = page.locator("section.debug");
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="debug-messages"] li').length > 40, undefined, { timeout: 15_000 });
+    await panel.evaluate((el) => (el.scrollTop = el.scrollHeight));
+    assert.ok(await panel.evaluate((el) => el.scrollTop > 0), "the list scrolled");
+    const box = (await panel.boundingBox())!;
+    assert.ok(box.height > 400, `with no node selected the debug panel takes most of the side: ${box.height}px of 800`);
+    const pause = (await page.getByRole("button", { name: "Pause" }).boundingBox())!;
+    assert.ok(pause.y >= box.y && pause.y + pause.height <= box.y + box.height, `Pause stays in view: ${JSON.stringify({ box, pause })}`);
+    await panel.evaluate((el) => (el.scrollTop = 0));
   });
 
   it("filters the debug list by node, pauses it without losing messages, and resumes", async () => {
@@ -137,7 +181,8 @@ describe("watching a running flow in the editor", { skip, timeout: 120_000 }, ()
 
     await page.getByRole("button", { name: "Pause" }).click();
     const frozen = await debugLines().allInnerTexts();
-    await page.getByTestId("debug-paused").filter({ hasText: /Paused: ([3-9]|\d\d+) new messages waiting/ }).waitFor({ timeout: 15_000 });
+    // Over a second of messages: the other debug nodes' too, so wait long enough for raw's next ones.
+    await page.getByTestId("debug-paused").filter({ hasText: /Paused: (1[2-9]|[2-9]\d|\d{3,}) new messages waiting/ }).waitFor({ timeout: 15_000 });
     assert.deepEqual(await debugLines().allInnerTexts(), frozen, "the list stands still while paused");
     await page.getByRole("button", { name: /^Resume \(\d+\)$/ }).click();
     await page.getByTestId("debug-paused").waitFor({ state: "detached" });
@@ -157,11 +202,19 @@ describe("watching a running flow in the editor", { skip, timeout: 120_000 }, ()
     const lineage = await page.getByTestId("detail-lineage").innerText();
     assert.match(lineage, /meta\.source: pumps/);
     assert.match(lineage, /pumps → window → features/);
-    await node("features").hover();
-    await page.getByTestId("metrics-features").waitFor();
+    // Opened over the editor, not squeezed into the debug panel.
+    const box = (await detail.boundingBox())!;
+    assert.ok(box.width >= 500, `the detail is wide enough to read: ${box.width}px`);
     await page.screenshot({ path: join(DOCS, "editor-debug.png") });
+    await page.keyboard.press("Escape");
+    await detail.waitFor({ state: "detached" });
+    await debugLines().first().locator("button").click();
+    await detail.waitFor();
     await page.getByRole("button", { name: "Close message" }).click();
     await detail.waitFor({ state: "detached" });
+    await node("features").hover();
+    await page.getByTestId("metrics-features").waitFor();
+    await page.mouse.move(5, 300);
   });
 
   it("offers the fields known upstream in field pickers", async () => {

@@ -190,12 +190,24 @@ describe("versions, deploys, conflicts and roles in the browser editor", { skip,
     assert.match(await version(2).innerText(), /v2[\s\S]*running[\s\S]*open[\s\S]*admin[\s\S]*faster sensor, second probe/);
     assert.match(await version(1).innerText(), /v1[\s\S]*admin[\s\S]*first version/);
     assert.match(await page.getByTestId("run-state").innerText(), /Running version 2/);
+    // Only version 2 ever ran: nothing to roll back to, and the button says so instead of failing.
+    const rollback = page.getByRole("button", { name: "Roll back", exact: true });
+    assert.ok(await rollback.isDisabled(), "Roll back is disabled with nothing to roll back to");
+    assert.match((await rollback.getAttribute("title")) ?? "", /^Nothing to roll back to/);
 
     await version(1).getByRole("button", { name: "Compare", exact: true }).click();
     await page.getByTestId("compare-changes").waitFor();
     const changes = await page.getByTestId("compare-changes").innerText();
     assert.match(changes, /node debug-2 added/);
-    assert.match(changes, /node simulated-sensor changed: config\.intervalMs/);
+    assert.match(changes, /node simulated-sensor changed: config\.intervalMs: \S+ → 100\b/, "old → new value");
+    // The highlighted nodes are fitted into the canvas left free by the panel.
+    const panelBox = (await page.getByTestId("versions-panel").boundingBox())!;
+    for (const id of ["simulated-sensor", "debug-2"]) {
+      await page.waitForFunction(([nodeId, left]) => {
+        const box = document.querySelector(`.react-flow__node[data-id="${nodeId}"]`)?.getBoundingClientRect();
+        return box !== undefined && box.right <= left && box.left >= 0;
+      }, [id, panelBox.x] as const, { timeout: 5000 });
+    }
     assert.match(changes, /wire simulated-sensor\.out-debug-2\.in added/);
     assert.match((await node("debug-2").getAttribute("class")) ?? "", /\bdiff-added\b/);
     assert.match((await node("simulated-sensor").getAttribute("class")) ?? "", /\bdiff-changed\b/);
@@ -250,13 +262,20 @@ describe("versions, deploys, conflicts and roles in the browser editor", { skip,
     await progress().and(page.locator('[data-status="failed"]')).waitFor();
     await page.locator('[data-testid="phase-failed"].reached').waitFor();
     const summary = await page.getByTestId("deploy-summary").innerText();
-    assert.match(summary, new RegExp(`^Deploy of ${FLOW} failed: DEPLOY_FAILED: .*The previous version 3 keeps running\\.$`));
+    assert.match(summary, new RegExp(`^Deploy of ${FLOW} failed: [A-Z_]+: .*version 3 keeps running\\.$`));
+    assert.equal(summary.match(/keeps running/g)?.length, 1, `said once: ${summary}`);
+    // The failing node is marked on the canvas while the failure is shown.
+    await page.locator('[data-testid="node-replay"].deploy-failed').waitFor();
+    assert.equal(await page.locator(".aiot-node.deploy-failed").count(), 1);
     assert.match(await page.getByTestId("deploy-problems").innerText(), /"replay" \(replay\) failed to start: cannot read replay file .*no-such-recording\.csv.*\(NODE_START_FAILED\)/);
     await page.getByTestId("run-state").filter({ hasText: "Running version 3" }).waitFor();
   });
 
   it("rolls back to the version that ran before, then stops the flow", async () => {
-    await page.getByRole("button", { name: "Roll back", exact: true }).click();
+    const rollback = page.getByRole("button", { name: "Roll back", exact: true });
+    assert.match((await rollback.getAttribute("title")) ?? "", /^Deploy version 2, /);
+    await rollback.click();
+    await page.locator(".aiot-node.deploy-failed").first().waitFor({ state: "detached" }); // a new deploy clears the mark
     await progress().and(page.locator('[data-status="running"]')).waitFor();
     assert.match(await page.getByTestId("deploy-summary").innerText(), new RegExp(`^Rolled back ${FLOW} version 2: running`));
     await page.getByTestId("run-state").filter({ hasText: "Running version 2" }).waitFor();

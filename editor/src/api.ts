@@ -1,6 +1,7 @@
 /** The admin API as the editor uses it: same-origin fetch with the session token. */
 import type { FlowDocument } from "../../runtime/core/flow-format.ts";
 import type { CatalogNode } from "./graph/catalog.ts";
+import { describePath, describeText, problemNodeIds, refusedNodes, type NamedNode } from "./graph/problems.ts";
 
 const TOKEN_KEY = "aiotflow.token";
 
@@ -28,6 +29,23 @@ export class ApiFailure extends Error {
   ) {
     super(message);
   }
+  /** The nodes of the document the request sent, so problems at `nodes[i]` can name the node. */
+  documentNodes: readonly NamedNode[] = [];
+}
+
+/** Lets the failure of a request that sent `document` name its nodes (see describeFailure). */
+function naming<T>(request: Promise<T>, document: FlowDocument): Promise<T> {
+  return request.then(
+    (result) => (refusedNodes.set([]), result),
+    (error: unknown) => {
+      if (error instanceof ApiFailure) {
+        error.documentNodes = document.nodes.map((n) => ({ id: n.id, ...(n.name !== undefined ? { name: n.name } : {}) }));
+        // The canvas marks the nodes the refusal points at until a save succeeds.
+        refusedNodes.set(problemNodeIds(error.problems, error.documentNodes));
+      }
+      throw error;
+    },
+  );
 }
 
 export interface FlowRecord {
@@ -57,9 +75,9 @@ export const api = {
   catalog: () => call<{ nodes: CatalogNode[] }>("GET", "/api/catalog"),
   flows: () => call<{ flows: FlowRecord[] }>("GET", "/api/flows"),
   flow: (id: string) => call<{ flow: FlowRecord; version: { version: number; document: FlowDocument } }>("GET", `/api/flows/${encodeURIComponent(id)}`),
-  create: (document: FlowDocument, message: string) => call<{ flow: FlowRecord; version: { version: number } }>("POST", "/api/flows", { document, message }),
+  create: (document: FlowDocument, message: string) => naming(call<{ flow: FlowRecord; version: { version: number } }>("POST", "/api/flows", { document, message }), document),
   save: (document: FlowDocument, baseVersion: number, message: string) =>
-    call<{ flow: FlowRecord; version: { version: number } }>("PUT", `/api/flows/${encodeURIComponent(document.id)}`, { document, baseVersion, message }),
+    naming(call<{ flow: FlowRecord; version: { version: number } }>("PUT", `/api/flows/${encodeURIComponent(document.id)}`, { document, baseVersion, message }), document),
   runtime: () => call<{ flows: Array<{ flowId: string; state: string; nodes: Array<{ node: string; status: { state: string; text?: string } }> }> }>("GET", "/api/runtime"),
   deploy: (id: string) => call<{ flow: FlowRecord; deployment: { version: number; outcome: string; durationMs: number } }>("POST", `/api/flows/${encodeURIComponent(id)}/deploy`, {}),
 };
@@ -74,10 +92,15 @@ export function eventsUrl(flowId: string | undefined): string {
   return url.toString();
 }
 
-export function describeFailure(error: unknown): string {
+/** A failure in the editor's words: problems at `nodes[i]` name the node (when the request sent a document). */
+export function describeFailure(error: unknown, nodes?: readonly NamedNode[]): string {
   if (error instanceof ApiFailure) {
-    const problems = error.problems.map((p) => `${p.path ? `${p.path}: ` : ""}${p.message}`);
-    return [`${error.code}: ${error.message}`, ...problems].join("\n");
+    const known = nodes ?? error.documentNodes;
+    const problems = error.problems.map((p) => {
+      const where = describePath(p.path, known);
+      return `${where ? `${where}: ` : ""}${describeText(p.message, known)}`;
+    });
+    return [`${error.code}: ${describeText(error.message, known)}`, ...problems].join("\n");
   }
   return error instanceof Error ? error.message : String(error);
 }

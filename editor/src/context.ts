@@ -13,6 +13,22 @@ export const CatalogContext = createContext<Catalog>(new Map());
 export const StatusContext = createContext<ReadonlyMap<string, LiveStatus>>(new Map());
 /** Live numbers per node (msgs/s, errors, latency); each node subscribes to its own id. */
 export const LiveContext = createContext<LiveStore>(new LiveStore());
+/** Node ids marked on the canvas (the nodes a failed deploy names); each node subscribes to its own id. */
+export class NodeMarks {
+  private marked: ReadonlySet<string> = new Set();
+  private readonly listeners = new Set<() => void>();
+  has = (id: string): boolean => this.marked.has(id);
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  };
+  set(ids: Iterable<string>): void {
+    this.marked = new Set(ids);
+    for (const listener of this.listeners) listener();
+  }
+}
+/** No provider needed: the deploy runner and the nodes share this default store. */
+export const DeployFailedContext = createContext<NodeMarks>(new NodeMarks());
 /** Payload fields known upstream of the node whose form is open, for the field pickers. */
 export const UpstreamFieldsContext = createContext<readonly string[]>([]);
 

@@ -13,6 +13,11 @@ describe("range-check", () => {
     it(`accepts its example "${example.title}"`, () => assert.ok(configOf(rangeCheck, example.config)));
   }
 
+  it("declares the input's fields on both outputs whatever the rules", () => {
+    const fields = ["temperature", "vibration"];
+    assert.deepEqual(rangeCheck.fieldsOut?.(configOf(rangeCheck, temperature("drop")), fields), { out: fields, rejected: fields });
+  });
+
   it("forwards a reading that passes every rule as the same object", () => {
     const h = harness(rangeCheck, temperature("drop"));
     const ok = reading({ temperature: 55, vibration: 2 });

@@ -73,8 +73,9 @@ Example: \`{ "rules": [{ "field": "temperature", "min": -40, "max": 150 }, { "fi
       r.min !== undefined && r.max !== undefined && r.min > r.max ? [{ path: `rules[${i}].max`, message: `must be >= min (${r.min})` }] : [],
     );
   },
-  // Clamping and flagging keep the payload's fields; meta says what happened.
-  fieldsOut: (_config, inputFields) => inputFields,
+  // Clamping and flagging keep the payload's fields (meta says what happened), and rejected readings go
+  // out unchanged: both ports carry the input's fields whatever the rules, even before any rule is set.
+  fieldsOut: (_config, inputFields) => ({ out: inputFields, rejected: inputFields }),
   create(config, ctx) {
     const fields = config.rules.map((r) => r.field);
     const mins = config.rules.map((r) => r.min ?? -Infinity);

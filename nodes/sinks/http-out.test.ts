@@ -149,4 +149,16 @@ describe("http-out", () => {
   it("fails the deploy when a header's secret is missing", () => {
     assert.throws(() => harness(httpOut, { url: "http://x", headers: { Authorization: { $secret: "nope" } } }), { code: "SECRET_MISSING" });
   });
+
+  it("sends the auth secret as a bearer token", async () => {
+    const h = harness(httpOut, { url: `${base}/hook/bearer`, auth: { $secret: "hook-bearer" } }, { secrets: { "hook-bearer": "t0ken" } });
+    await h.send(msg(3));
+    assert.equal(receivedAt("bearer")[0]?.headers["authorization"], "Bearer t0ken");
+  });
+
+  it("fails the deploy when the auth secret is missing, and refuses auth beside an Authorization header", () => {
+    assert.throws(() => harness(httpOut, { url: "http://x", auth: { $secret: "nope" } }), { code: "SECRET_MISSING", details: { secret: "nope" } });
+    assert.throws(() => configOf(httpOut, { url: "http://x", auth: { $secret: "a" }, headers: { authorization: "Bearer b" } }), { code: "NODE_CONFIG_INVALID" });
+    assert.throws(() => configOf(httpOut, { url: "http://x", auth: "plain-token" }), { code: "FLOW_SECRET_INLINE" });
+  });
 });

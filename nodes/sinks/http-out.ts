@@ -17,7 +17,9 @@ export default defineNode({
 Sends every message as a JSON body to \`url\`: the whole message (\`{ topic, key, ts, payload, meta }\`) or
 only its payload (\`body\`). Header values may be secret references, e.g.
 \`"headers": { "Authorization": { "$secret": "webhook-token" } }\`, resolved from the runtime's secret store
-when the flow is deployed (a missing secret fails the deploy with SECRET_MISSING).
+when the flow is deployed (a missing secret fails the deploy with SECRET_MISSING). For a bearer token,
+\`auth: { "$secret": "webhook-token" }\` sends \`Authorization: Bearer <token>\` (not together with an
+Authorization header).
 
 **Retries**: a network error, a timeout (\`timeoutMs\`) or a status 408, 425, 429, 500, 502, 503 or 504 is
 tried again up to \`retries\` times, waiting \`backoff.initialMs\` · 2ⁿ (at most \`backoff.maxMs\`) between
@@ -43,6 +45,7 @@ Example: \`{ "url": "https://ops.example.com/hooks/alarms", "headers": { "Author
       }),
       { default: {}, description: "Extra request headers; Content-Type is always application/json." },
     ),
+    auth: Type.Optional(Secret("Bearer token sent as Authorization: Bearer <token>")),
     timeoutMs: Type.Integer({ minimum: 1, default: 10_000, unit: "ms", description: "Give up on one attempt after this long (then retry)." }),
     retries: Type.Integer({ minimum: 0, maximum: 20, default: 3, description: "Further attempts after the first failed one." }),
     backoff: Type.Object(
@@ -62,11 +65,15 @@ Example: \`{ "url": "https://ops.example.com/hooks/alarms", "headers": { "Author
     { title: "In order, patient", description: "One request at a time, up to 8 retries, payload only.", config: { url: "http://historian.local:8080/api/points", method: "PUT", body: "payload", maxInFlight: 1, retries: 8 } },
   ],
   check(config) {
-    return config.backoff.initialMs > config.backoff.maxMs ? [{ path: "backoff.maxMs", message: `must be >= backoff.initialMs (${config.backoff.initialMs})` }] : [];
+    const problems = config.backoff.initialMs > config.backoff.maxMs ? [{ path: "backoff.maxMs", message: `must be >= backoff.initialMs (${config.backoff.initialMs})` }] : [];
+    // Two Authorization headers would leave it unclear which one the receiver sees.
+    const alsoInHeaders = config.auth !== undefined && Object.keys(config.headers).some((name) => name.toLowerCase() === "authorization");
+    return alsoInHeaders ? [...problems, { path: "auth", message: "set either auth or an Authorization header, not both" }] : problems;
   },
   create(config, ctx) {
     const headers: Record<string, string> = { "content-type": "application/json" };
     for (const [name, value] of Object.entries(config.headers)) headers[name.toLowerCase()] = typeof value === "string" ? value : ctx.secret(value);
+    if (config.auth !== undefined) headers["authorization"] = `Bearer ${ctx.secret(config.auth)}`;
     const aborts = new AbortController();
     let open = 0;
     const waiting: Array<() => void> = [];

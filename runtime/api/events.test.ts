@@ -124,6 +124,37 @@ describe("live events over WebSocket", () => {
     assert.ok(client.received.some((m) => m["type"] === "deploy"), "deploy events are never limited");
   });
 
+  it("replays a flow's last debug messages, marked replayed, to a client subscribing to that flow", async () => {
+    await start({ historyPerFlow: 3 });
+    for (let n = 1; n <= 5; n++) t.runtime.emit(debug("line-1", n));
+    t.runtime.emit(debug("line-2", 6));
+    t.runtime.emit({ type: "deploy", flowId: "line-1", version: 2, phase: "running", at: 7 });
+    t.runtime.emit(debug("line-1", 8, "x".repeat(100_000)));
+    const one = await listen(t, "?flow=line-1");
+    await one.next((m) => m["type"] === "debug" && m["at"] === 8);
+    const replayed = one.received.filter((m) => m["type"] === "debug");
+    assert.deepEqual(replayed.map((m) => [m["at"], m["replayed"]]), [[4, true], [5, true], [8, true]], "the oldest fell off; only line-1's debug events");
+    assert.match(JSON.stringify(replayed[2]?.["msg"]), /over the 65536 limit/, "a replayed message is bounded like a live one");
+    t.runtime.emit(debug("line-1", 9));
+    const live = await one.next((m) => m["at"] === 9);
+    assert.equal(live["replayed"], undefined, "live events are not marked");
+    const all = await listen(t);
+    t.runtime.emit(debug("line-1", 10));
+    await all.next((m) => m["at"] === 10);
+    assert.equal(all.received.filter((m) => m["replayed"]).length, 0, "no history without ?flow=");
+  });
+
+  for (const historyPerFlow of [0, -5, Number.NaN]) {
+    it(`keeps no history when historyPerFlow is ${historyPerFlow}`, async () => {
+      await start({ historyPerFlow });
+      for (let n = 1; n <= 3; n++) t.runtime.emit(debug("line-1", n));
+      const one = await listen(t, "?flow=line-1");
+      t.runtime.emit(debug("line-1", 4));
+      await one.next((m) => m["at"] === 4);
+      assert.deepEqual(one.received.filter((m) => m["type"] === "debug").map((m) => m["at"]), [4]);
+    });
+  }
+
   it("replaces a debug message too big to send with a note", async () => {
     await start();
     const client = await listen(t);

@@ -7,6 +7,10 @@
  * dropped and counted, and a client stuck past the bound for `stuckMs` is closed with 1013 (try
  * again later). Per client, debug, status and error events are limited per flow per second; what
  * is over the limit is counted and reported once a second as `{ type: "debug-dropped", flowId, count }`.
+ *
+ * The last `historyPerFlow` debug events of each flow are kept in a bounded ring and sent, marked
+ * `replayed: true`, to a client that subscribes to that flow: whoever opens the editor after an
+ * alarm fired still sees it.
  */
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
@@ -41,6 +45,8 @@ export interface EventLimits {
    * or expired, or whose user was disabled, is closed (WebSocket 1008, SSE: the response ends).
    */
   readonly recheckMs?: number;
+  /** Debug events kept per flow and replayed to a client subscribing to that flow (default 100; 0 keeps none). */
+  readonly historyPerFlow?: number;
 }
 
 export interface EventStats {
@@ -89,6 +95,11 @@ export function createEventHub(deps: { runtime: LocalRuntime; gate: Gate; auth: 
   const stuckMs = deps.limits?.stuckMs ?? 10_000;
   const closeGraceMs = deps.limits?.closeGraceMs ?? 2000;
   const recheckMs = deps.limits?.recheckMs ?? 5000;
+  const askedHistory = deps.limits?.historyPerFlow ?? 100;
+  // A nonsense bound (NaN, negative) keeps nothing rather than an unbounded ring.
+  const historyPerFlow = Number.isFinite(askedHistory) ? Math.max(0, Math.floor(askedHistory)) : 0;
+  /** Flow id -> its last debug events, oldest first; a bounded ring (the oldest falls off). */
+  const history = new Map<string, RuntimeEvent[]>();
   let lastRecheck = Date.now();
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const clients = new Set<Client>();
@@ -99,7 +110,16 @@ export function createEventHub(deps: { runtime: LocalRuntime; gate: Gate; auth: 
 
   const sendJson = (client: Client, value: unknown) => client.out.send(JSON.stringify(value));
 
+  const remember = (event: RuntimeEvent) => {
+    if (event.type !== "debug" || historyPerFlow === 0) return;
+    const ring = history.get(event.flowId) ?? [];
+    ring.push(event);
+    if (ring.length > historyPerFlow) ring.splice(0, ring.length - historyPerFlow);
+    history.set(event.flowId, ring);
+  };
+
   const onEvent = (event: RuntimeEvent) => {
+    remember(event);
     let text: string | undefined;
     for (const client of clients) {
       if (client.closing || (client.flow !== undefined && client.flow !== event.flowId)) continue;
@@ -231,6 +251,8 @@ export function createEventHub(deps: { runtime: LocalRuntime; gate: Gate; auth: 
     const client: Client = { out, flow, token, sent: new Map(), dropped: new Map(), slowDropped: 0, stuckSince: undefined, alive: true, closing: false };
     clients.add(client);
     sendJson(client, { type: "hello", flow: flow ?? null, limits: { perFlowPerSecond: perSecond } });
+    // History only for one flow's subscriber; not rate-limited, as it is bounded by the ring.
+    for (const event of flow === undefined ? [] : (history.get(flow) ?? [])) client.out.send(serialise({ ...event, replayed: true }));
     return client;
   };
 
@@ -320,7 +342,7 @@ function hostOf(origin: string): string | undefined {
 }
 
 /** JSON of an event; a message that cannot be serialised or is too big is replaced by a note saying so. */
-function serialise(event: RuntimeEvent): string {
+function serialise(event: RuntimeEvent & { readonly replayed?: true }): string {
   try {
     const text = JSON.stringify(event);
     if (text.length <= MAX_EVENT_BYTES || event.type !== "debug") return text;
@@ -343,6 +365,7 @@ export function eventsRoute(): Route {
       '`{type:"debug",flowId,node,label,msg,at}`, `{type:"status",flowId,node,status,at}`, `{type:"error",flowId,node,code,message,at}`, ' +
       '`{type:"deploy",flowId,version,phase,detail?,at}`, and notes `{type:"debug-dropped",flowId,count}` (over 50 a second per flow) and ' +
       '`{type:"dropped",reason:"slow-client",count}`. A client that stops reading is closed with 1013. ' +
+      "A client subscribing with `?flow=` first gets that flow's last 100 debug messages, each marked `replayed: true`. " +
       "A plain GET with `Accept: text/event-stream` (curl -N) gets the same events as Server-Sent Events; any other plain GET answers 426.",
     access: "public",
     responses: { 101: { description: "Switching to the WebSocket protocol." } },

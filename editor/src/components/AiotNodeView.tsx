@@ -1,10 +1,11 @@
 /** The one node component: a handle per declared port with its label, family colour, status and missing-config marks. */
 import { Handle, Position, type NodeProps } from "@xyflow/react";
-import { memo, useContext, useMemo, useState } from "react";
+import { memo, useContext, useMemo, useState, useSyncExternalStore } from "react";
 import { CatalogContext, familyColour, StatusContext } from "../context.ts";
 import { missingConfig } from "../graph/config-check.ts";
+import { refusedNodes } from "../graph/problems.ts";
 import { portHandles, type AiotNode } from "../graph/mapping.ts";
-import { LiveMetrics } from "./LiveMetrics.tsx";
+import { LiveMetrics, StatusBadge, useDeployFailed } from "./LiveMetrics.tsx";
 
 const ROW = 22;
 const TOP = 44;
@@ -19,10 +20,13 @@ function AiotNodeViewImpl({ id, data, selected }: NodeProps<AiotNode>) {
   const rows = Math.max(inputs.length, outputs.length, 1);
   const colour = familyColour(entry?.family ?? "unknown");
   const [hover, setHover] = useState(false);
+  const deployFailed = useDeployFailed(id);
+  // Marked until a save succeeds: the last refused save named this node (graph/problems.ts).
+  const refused = useSyncExternalStore(refusedNodes.subscribe, refusedNodes.snapshot).has(id);
 
   return (
     <div
-      className={`aiot-node${selected ? " selected" : ""}${missing.length ? " incomplete" : ""}${data.disabled ? " disabled" : ""}`}
+      className={`aiot-node${selected ? " selected" : ""}${missing.length ? " incomplete" : ""}${data.disabled ? " disabled" : ""}${deployFailed ? " deploy-failed" : ""}${refused ? " save-refused" : ""}`}
       style={{ borderColor: colour, minHeight: TOP + rows * ROW + LIVE_ROW }}
       data-testid={`node-${id}`}
       title={missing.length ? `missing config: ${missing.join(", ")}` : entry?.summary}
@@ -31,7 +35,7 @@ function AiotNodeViewImpl({ id, data, selected }: NodeProps<AiotNode>) {
     >
       <div className="aiot-node-head" style={{ background: colour }}>
         <span className="aiot-node-title">{data.name || id}</span>
-        {status && <span className={`badge status-${status.state}`} title={status.text}>{status.state}</span>}
+        <StatusBadge id={id} status={status} />
       </div>
       <div className="aiot-node-type">
         {entry ? entry.title : `unknown type ${data.nodeType}`}

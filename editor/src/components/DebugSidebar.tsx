@@ -1,13 +1,14 @@
 /**
  * Live events of the open flow over the events WebSocket: debug messages, errors, deploy progress.
  * Filter by node, pause (new messages wait, counted, and join the list on resume), clear, and click
- * a message for its payload, key, event time, meta and lineage.
+ * a message for its payload, key, event time, meta and lineage. Nodes are named as on the canvas
+ * (their id on hover); messages from before the editor connected (the server's history) are dimmed.
  */
-import { useReactFlow } from "@xyflow/react";
-import { memo, useEffect, useRef, useState } from "react";
+import { useReactFlow, useStore } from "@xyflow/react";
+import { memo, useEffect, useMemo, useRef, useState } from "react";
 import { eventsUrl } from "../api.ts";
 import type { LiveStatus } from "../context.ts";
-import { entryOf, filterEntries, prepend, type DebugEntry } from "../graph/live.ts";
+import { entryOf, filterChoices, filterEntries, nodeLabel, prepend, type DebugEntry, type GraphNodeName } from "../graph/live.ts";
 import { MessageDetail } from "./MessageDetail.tsx";
 
 /** Entries kept on screen, and waiting while paused: older ones fall off. */
@@ -20,8 +21,18 @@ interface Props {
   onDebugMessage?(node: string, msg: unknown): void;
 }
 
+/** The graph's node ids, types and names as one string: the list re-renders when one of them changes, not on a drag. */
+const namesKey = (state: { nodes: ReadonlyArray<{ id: string; data: Record<string, unknown> }> }) =>
+  JSON.stringify(state.nodes.map((n) => [n.id, n.data["nodeType"], n.data["name"]]));
+
 function DebugSidebarImpl({ flowId, onStatus, onDebugMessage }: Props) {
   const flow = useReactFlow();
+  const graphKey = useStore(namesKey);
+  const graph = useMemo(
+    () => (JSON.parse(graphKey) as Array<[string, unknown, unknown]>).map(([id, type, name]): GraphNodeName => ({ id, type: String(type), name: typeof name === "string" ? name : undefined })),
+    [graphKey],
+  );
+  const names = useMemo(() => new Map(graph.map((n) => [n.id, n.name ?? ""])), [graph]);
   const [entries, setEntries] = useState<DebugEntry[]>([]);
   const [waiting, setWaiting] = useState<DebugEntry[]>([]);
   /** Messages that arrived while paused, including those that fell off `waiting`. */
@@ -77,17 +88,23 @@ function DebugSidebarImpl({ flowId, onStatus, onDebugMessage }: Props) {
     setMissed(0);
     setPaused(false);
   };
-  const nodes = [...new Set([...entries, ...waiting].map((e) => e.node).filter(Boolean))].sort();
+  const choices = filterChoices(graph, [...entries, ...waiting]);
   const shown = filterEntries(entries, filter);
+  /** The newest message from the history: the line between now and before the editor connected. */
+  const firstReplayed = shown.findIndex((e) => e.replayed);
+  const nameOf = (e: DebugEntry) => {
+    const name = nodeLabel(e.node, names);
+    return e.label === e.node || e.label === name ? name : `[${e.label}] ${name}`;
+  };
 
   return (
     <section className="debug" aria-label="Debug messages">
-      <h2>
+      <h2 className="debug-head">
         Debug {flowId ? <small>{connected ? (paused ? "paused" : "live") : "connecting…"}</small> : <small>save the flow to watch it</small>}
         <span className="debug-tools">
           <select aria-label="Filter by node" value={filter} onChange={(e) => setFilter(e.target.value)}>
             <option value="">all nodes</option>
-            {nodes.map((n) => <option key={n} value={n}>{n}</option>)}
+            {choices.map((c) => <option key={c.id} value={c.id} title={c.id}>{c.label}</option>)}
           </select>
           <button type="button" onClick={paused ? resume : () => setPaused(true)}>{paused ? `Resume (${missed})` : "Pause"}</button>
           <button type="button" onClick={() => { setEntries([]); setWaiting([]); setMissed(0); setOpen(undefined); }}>Clear</button>
@@ -98,12 +115,15 @@ function DebugSidebarImpl({ flowId, onStatus, onDebugMessage }: Props) {
           Paused: {missed} new message{missed === 1 ? "" : "s"} waiting{missed > waiting.length ? ` (the newest ${waiting.length} are kept)` : ""}.
         </p>
       )}
-      {open && <MessageDetail entry={open} lineageWires={flow.getEdges()} onClose={() => setOpen(undefined)} />}
+      {open && <MessageDetail entry={open} name={nodeLabel(open.node, names)} lineageWires={flow.getEdges()} onClose={() => setOpen(undefined)} />}
       <ol data-testid="debug-messages">
-        {shown.map((e) => (
-          <li key={e.seq} className={`debug-${e.kind}${open?.seq === e.seq ? " open" : ""}`}>
-            <button type="button" className="debug-line" disabled={e.kind !== "debug"} onClick={() => setOpen(e)} title={e.kind === "debug" ? "Show the whole message and its lineage" : undefined}>
-              {e.node && <b>{e.label === e.node ? e.node : `[${e.label}] ${e.node}`}</b>} {e.summary}
+        {shown.map((e, i) => (
+          <li key={e.seq} className={`debug-${e.kind}${e.replayed ? " debug-replayed" : ""}${open?.seq === e.seq ? " open" : ""}`} data-replayed={e.replayed ? "true" : undefined}>
+            {i === firstReplayed && (
+              <span className="debug-earlier" data-testid="debug-earlier">earlier, before you opened the editor</span>
+            )}
+            <button type="button" className="debug-line" disabled={e.kind !== "debug"} onClick={() => setOpen(e)} title={e.kind === "debug" ? `${e.node}: show the whole message and its lineage` : undefined}>
+              {e.node && <b title={e.node}>{nameOf(e)}</b>} {e.summary}
             </button>
           </li>
         ))}

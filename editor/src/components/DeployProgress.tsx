@@ -3,8 +3,10 @@
  * events WebSocket while the API call runs, then shows the answer (version and when it took
  * effect, or the failure with its coded problems and what keeps running).
  */
-import { useCallback, useRef, useState } from "react";
+import { useReactFlow } from "@xyflow/react";
+import { useCallback, useContext, useEffect, useRef, useState } from "react";
 import { ApiFailure, describeFailure, eventsUrl } from "../api.ts";
+import { DeployFailedContext } from "../context.ts";
 import {
   deploySummary, describeProblem, onDeployAnswer, onDeployEvent, onDeployFailure, phaseTrack, startDeploy, type DeployKind, type DeployState,
 } from "../graph/deploy-progress.ts";
@@ -41,6 +43,10 @@ function openSocket(flowId: string): Promise<WebSocket | undefined> {
 export function useDeployRunner() {
   const [state, setState] = useState<DeployState>();
   const busy = useRef(false);
+  const flow = useReactFlow();
+  const marks = useContext(DeployFailedContext);
+  // The failing nodes stay marked while the failure is shown; a new deploy or closing it clears them.
+  useEffect(() => marks.set(state?.failure?.nodes ?? []), [marks, state?.failure?.nodes]);
   const run = useCallback(async (flowId: string, kind: DeployKind): Promise<DeployState | undefined> => {
     if (busy.current) return undefined;
     busy.current = true;
@@ -77,6 +83,7 @@ export function useDeployRunner() {
         onDeployFailure(
           current,
           error instanceof ApiFailure ? { code: error.code, message: error.message, details: error.details } : { code: "NETWORK", message: describeFailure(error) },
+          flow.getNodes().map((n) => n.id),
         ),
       );
     }
@@ -89,7 +96,7 @@ export function useDeployRunner() {
     }
     busy.current = false;
     return current;
-  }, []);
+  }, [flow]);
   const dismiss = useCallback(() => setState(undefined), []);
   return { state, run, dismiss };
 }
@@ -98,14 +105,15 @@ export function DeployProgress({ state, onClose }: { state: DeployState; onClose
   const track = phaseTrack(state);
   return (
     <section className={`deploy-progress deploy-${state.status}`} aria-label="Deploy progress" aria-live="polite" data-testid="deploy-progress" data-status={state.status}>
-      <ol className="phases">
+      {track.length > 0 && <ol className="phases">
         {track.map((step) => (
           <li key={step.phase} className={`phase phase-${step.phase}${step.reached ? " reached" : ""}`} title={step.detail} data-testid={`phase-${step.phase}`}>
             {step.phase}
           </li>
         ))}
-      </ol>
+      </ol>}
       <p className="deploy-summary" data-testid="deploy-summary">{deploySummary(state)}</p>
+      {state.failure?.hint && <p className="deploy-hint" data-testid="deploy-hint">{state.failure.hint}</p>}
       {state.failure && state.failure.problems.length > 0 && (
         <ul className="deploy-problems" data-testid="deploy-problems">
           {state.failure.problems.map((p, i) => <li key={i}>{describeProblem(p)}</li>)}

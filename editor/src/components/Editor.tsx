@@ -1,15 +1,15 @@
 /** The editor screen: toolbar, palette, canvas, property panel and debug sidebar around one flow. */
 import {
-  addEdge, Background, Controls, MiniMap, ReactFlow, useEdgesState, useNodesState, useReactFlow,
+  addEdge, Background, ControlButton, Controls, MiniMap, ReactFlow, useEdgesState, useNodesState, useReactFlow,
   type Connection, type Edge, type FinalConnectionState, type IsValidConnection, type NodeTypes,
 } from "@xyflow/react";
-import { useCallback, useEffect, useMemo, useState, type DragEvent } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type FormEvent } from "react";
 import { api, ApiFailure, describeFailure, type FlowRecord } from "../api.ts";
 import { CatalogContext, LiveContext, StatusContext, type LiveStatus } from "../context.ts";
 import { catalogOf, type CatalogNode } from "../graph/catalog.ts";
 import { graphProblems } from "../graph/config-check.ts";
 import { checkWire } from "../graph/connect.ts";
-import { edgeId, flowToGraph, graphToFlow, newNode, type AiotNode, type FlowMeta } from "../graph/mapping.ts";
+import { edgeId, flowToGraph, freshId, graphToFlow, newNode, SCRATCH_FLOW_ID, scratchFlowId, type AiotNode, type FlowMeta } from "../graph/mapping.ts";
 import { AiotNodeView } from "./AiotNodeView.tsx";
 import { DebugSidebar } from "./DebugSidebar.tsx";
 import { useLive } from "./live-hooks.ts";
@@ -32,6 +32,10 @@ async function runningStatuses(flowId: string): Promise<Map<string, LiveStatus>>
   return new Map(running?.nodes.map((n) => [n.node, n.status]) ?? []);
 }
 
+/** Fit a flow into view without zooming in past 1:1, nor (for a flow of a few dozen nodes) out below readable text. */
+const fitOptions = (nodeCount: number) => ({ padding: 0.15, maxZoom: 1, ...(nodeCount <= 40 ? { minZoom: 0.6 } : {}) });
+const MINIMAP_KEY = "aiotflow.minimap";
+
 // Built once at module scope, as React Flow asks: a new object per render remounts every node.
 const nodeTypes: NodeTypes = { aiot: AiotNodeView };
 
@@ -40,7 +44,11 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
   const flow = useReactFlow<AiotNode, Edge>();
   const [nodes, setNodes, onNodesChange] = useNodesState<AiotNode>([]);
   const [edges, setEdges, onEdgesChange] = useEdgesState<Edge>([]);
-  const [meta, setMeta] = useState<FlowMeta>({ id: "new-flow", name: "New flow" });
+  const [meta, setMeta] = useState<FlowMeta>({ id: SCRATCH_FLOW_ID, name: "New flow" });
+  /** The id the editor picked for the blank canvas (not one the user typed): it moves aside when a stored flow has it. */
+  const scratchId = useRef<string | undefined>(SCRATCH_FLOW_ID);
+  /** The first save of a new flow met a stored flow with its id: ask for another (message kept, suggested id free). */
+  const [idClash, setIdClash] = useState<{ id: string; message: string; suggested: string }>();
   /** The saved version this edit started from; undefined until the flow is first saved. */
   const [baseVersion, setBaseVersion] = useState<number>();
   const [flows, setFlows] = useState<FlowRecord[]>([]);
@@ -48,6 +56,12 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
   const [refusal, setRefusal] = useState<string>();
   const [notice, setNotice] = useState<Notice>();
   const [statuses, setStatuses] = useState<ReadonlyMap<string, LiveStatus>>(new Map());
+  /** The minimap can cover ports in the bottom-right corner: it can be hidden, and stays so across visits. */
+  const [minimap, setMinimap] = useState(() => localStorage.getItem(MINIMAP_KEY) !== "hidden");
+  const toggleMinimap = useCallback(() => setMinimap((shown) => {
+    localStorage.setItem(MINIMAP_KEY, shown ? "hidden" : "shown");
+    return !shown;
+  }), []);
   const problems = useMemo(() => graphProblems(nodes, catalog), [nodes, catalog]);
   const versioning = useVersioning(meta, nodes, edges);
   const deployer = useDeployRunner();
@@ -61,11 +75,20 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
 
   const refreshFlows = useCallback(() => api.flows().then((r) => setFlows(r.flows), (e) => setNotice({ kind: "error", text: describeFailure(e) })), []);
   useEffect(() => void refreshFlows(), [refreshFlows]);
+  // The blank canvas of a second visit must not save over (and be refused by) the flow the first visit saved as new-flow.
+  useEffect(() => {
+    if (baseVersion !== undefined || meta.id !== scratchId.current || !flows.some((f) => f.id === meta.id)) return;
+    const id = scratchFlowId(flows.map((f) => f.id));
+    scratchId.current = id;
+    setMeta((m) => ({ ...m, id }));
+  }, [flows, baseVersion, meta.id]);
 
   const open = useCallback(async (id: string) => {
     try {
       const { version } = await api.flow(id);
       const graph = flowToGraph(version.document);
+      scratchId.current = undefined;
+      setIdClash(undefined);
       setMeta(graph.meta);
       setNodes(graph.nodes);
       setEdges(graph.edges);
@@ -75,13 +98,15 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
       setSelected(undefined);
       setStatuses(await runningStatuses(id));
       setNotice({ kind: "info", text: `Opened ${id} version ${version.version}` });
-      window.setTimeout(() => void flow.fitView({ padding: 0.15 }), 0);
+      window.setTimeout(() => void flow.fitView(fitOptions(graph.nodes.length)), 0);
     } catch (error) {
       setNotice({ kind: "error", text: describeFailure(error) });
     }
   }, [flow, setNodes, setEdges, versioning.markSaved]);
 
   const startNew = useCallback((id: string, name: string) => {
+    scratchId.current = undefined;
+    setIdClash(undefined);
     setMeta({ id, name });
     setNodes([]);
     setEdges([]);
@@ -131,8 +156,8 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
   }, [flow, catalog]);
 
   /** `onTopOf`: the version to save over, when the user chose to save on top of a conflicting one. */
-  const save = useCallback(async (message: string, onTopOf = baseVersion) => {
-    const document = graphToFlow({ meta, nodes, edges });
+  const save = useCallback(async (message: string, onTopOf = baseVersion, as: FlowMeta = meta) => {
+    const document = graphToFlow({ meta: as, nodes, edges });
     try {
       const saved = onTopOf === undefined ? await api.create(document, message) : await api.save(document, onTopOf, message);
       setBaseVersion(saved.version.version);
@@ -140,11 +165,30 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
       setNotice({ kind: "ok", text: `Saved ${document.id} version ${saved.version.version}` });
       void refreshFlows();
     } catch (error) {
+      if (error instanceof ApiFailure && error.code === "FLOW_EXISTS" && onTopOf === undefined) {
+        // A new flow under a taken id: not the API's PUT advice, but a choice of another id.
+        const stored = await api.flows().then((r) => r.flows.map((f) => f.id), () => flows.map((f) => f.id));
+        setIdClash({ id: document.id, message, suggested: freshId(document.id, [...stored, document.id]) });
+        setNotice({ kind: "error", text: `A flow "${document.id}" is stored already: choose another id to save this one` });
+        return;
+      }
       setNotice({ kind: "error", text: describeFailure(error) });
       const conflict = error instanceof ApiFailure && error.code === "VERSION_CONFLICT" ? conflictOf(error.details, message) : undefined;
       if (conflict) versioning.setConflict(conflict);
     }
-  }, [meta, nodes, edges, baseVersion, refreshFlows, versioning.markSaved, versioning.setConflict]);
+  }, [meta, nodes, edges, flows, baseVersion, refreshFlows, versioning.markSaved, versioning.setConflict]);
+
+  const saveUnderId = useCallback((event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    if (!idClash) return;
+    const id = String(new FormData(event.currentTarget).get("id") ?? "").trim();
+    if (!id) return;
+    const renamed = { ...meta, id };
+    scratchId.current = undefined;
+    setMeta(renamed);
+    setIdClash(undefined);
+    void save(idClash.message, undefined, renamed);
+  }, [idClash, meta, save]);
 
   /** Deploy or rollback with live progress (DeployProgress.tsx); the outcome also lands in the notice line. */
   const deploy = useCallback(async (kind: DeployKind = "deploy") => {
@@ -189,12 +233,15 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
               deleteKeyCode={null /* Delete/Backspace are useEditing's shortcuts */}
               onNodeDragStart={editing.onNodeDragStart} onNodeDragStop={editing.onNodeDragStop}
               onSelectionDragStart={editing.onNodeDragStart} onSelectionDragStop={editing.onNodeDragStop} onBeforeDelete={editing.onBeforeDelete}
-              fitView
-              fitViewOptions={{ maxZoom: 1 }}
+              /* No fitView prop: on a blank canvas it fired at the first drop and threw that node to the centre. Opening a flow fits it. */
             >
               <Background />
-              <Controls />
-              <MiniMap pannable zoomable />
+              <Controls>
+                <ControlButton onClick={toggleMinimap} title={minimap ? "Hide the minimap" : "Show the minimap"} aria-label={minimap ? "Hide the minimap" : "Show the minimap"} aria-pressed={minimap}>
+                  ▣
+                </ControlButton>
+              </Controls>
+              {minimap && <MiniMap pannable zoomable style={{ width: 140, height: 90 }} />}
               {versioning.ghosts && <DiffGhosts {...versioning.ghosts} />}
               <EditTools editing={editing} />
             </ReactFlow>
@@ -220,6 +267,16 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
             <PropertyPanel key={`${selectedNode?.id ?? "none"}:${editing.restored}`} node={selectedNode} entry={selectedNode ? catalog.get(selectedNode.data.nodeType) : undefined} onChange={updateNode} upstreamFields={live.upstreamFields} />
             <DebugSidebar flowId={baseVersion === undefined ? undefined : meta.id} onStatus={onStatus} onDebugMessage={live.onDebugMessage} />
           </div>
+          {idClash && (
+            <form className="id-clash" role="dialog" aria-label="Choose another flow id" data-testid="id-clash" onSubmit={saveUnderId}>
+              <p>A flow with the id <b>{idClash.id}</b> is stored already. Save this one under another id:</p>
+              <input name="id" aria-label="Another flow id" required pattern="[A-Za-z0-9_.:\-]+" defaultValue={idClash.suggested} autoFocus />
+              <div className="dialog-buttons">
+                <button type="submit">Save as new flow</button>
+                <button type="button" onClick={() => setIdClash(undefined)}>Cancel</button>
+              </div>
+            </form>
+          )}
           {versioning.conflict && (
             <ConflictDialog
               conflict={versioning.conflict}

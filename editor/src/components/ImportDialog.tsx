@@ -7,6 +7,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import type { FlowDocument } from "../../../runtime/core/flow-format.ts";
 import { call, describeFailure } from "../api.ts";
 import { readImport, type ImportProblem } from "../graph/import-export.ts";
+import { describePath, describeText, editorHint, namedNodesOf, type NamedNode } from "../graph/problems.ts";
 
 interface Validation {
   readonly ok: boolean;
@@ -30,6 +31,8 @@ export function ImportDialog({ initial, onImport, onClose }: Props) {
   const [text, setText] = useState(initial?.text ?? "");
   const [source, setSource] = useState(initial?.source ?? "pasted text");
   const [problems, setProblems] = useState<readonly ImportProblem[]>([]);
+  // The nodes of the document being checked, so `nodes[i]` paths can name them.
+  const [checkedNodes, setCheckedNodes] = useState<readonly NamedNode[]>([]);
   const [busy, setBusy] = useState(false);
   const done = useRef({ onImport });
   done.current = { onImport };
@@ -43,6 +46,7 @@ export function ImportDialog({ initial, onImport, onClose }: Props) {
     setProblems([]);
     const read = readImport(request.text);
     if (read.kind === "refused") return setProblems(read.problems);
+    setCheckedNodes(namedNodesOf(read.document));
     setBusy(true);
     try {
       const result = await call<Validation>("POST", "/api/flows/validate", read.document);
@@ -90,8 +94,8 @@ export function ImportDialog({ initial, onImport, onClose }: Props) {
             <ul>
               {problems.map((p, i) => (
                 <li key={i}>
-                  <code>{p.code}</code> {p.path && <code className="path">{p.path}</code>} {p.message}
-                  {p.hint && <div className="field-help">{p.hint}</div>}
+                  <code>{p.code}</code> {describePath(p.path, checkedNodes) && <code className="path">{describePath(p.path, checkedNodes)}</code>} {describeText(p.message, checkedNodes)}
+                  {editorHint(p.code, p.hint) && <div className="field-help">{editorHint(p.code, p.hint)}</div>}
                 </li>
               ))}
             </ul>

@@ -1,14 +1,33 @@
 /** A node's live numbers: msgs/s in and out and errors on the node, the full metrics in a tooltip on hover. */
 import { NodeToolbar, Position } from "@xyflow/react";
 import { memo, useCallback, useContext, useSyncExternalStore } from "react";
-import { LiveContext } from "../context.ts";
-import { formatMs, formatRate } from "../graph/live.ts";
+import { DeployFailedContext, LiveContext, type LiveStatus } from "../context.ts";
+import { badgeOf, formatMs, formatRate } from "../graph/live.ts";
+
+/** This node's live numbers; subscribed by id, so a metrics tick re-renders only the nodes that changed. */
+function useNodeLive(id: string) {
+  const store = useContext(LiveContext);
+  const subscribe = useCallback((listener: () => void) => store.subscribe(id, listener), [store, id]);
+  return useSyncExternalStore(subscribe, () => store.get(id));
+}
+
+/** The node's status badge: its last status, shown running while an "idle" node passes messages. */
+function StatusBadgeImpl({ id, status }: { id: string; status: LiveStatus | undefined }) {
+  const badge = badgeOf(status, useNodeLive(id));
+  if (!badge) return null;
+  return <span className={`badge status-${badge.state}`} title={badge.text} data-testid={`status-${id}`}>{badge.state}</span>;
+}
+
+export const StatusBadge = memo(StatusBadgeImpl);
+
+/** Whether the last deploy failed at this node (marked on the canvas while the failure is shown). */
+export function useDeployFailed(id: string): boolean {
+  const marks = useContext(DeployFailedContext);
+  return useSyncExternalStore(marks.subscribe, () => marks.has(id));
+}
 
 function LiveMetricsImpl({ id, hover }: { id: string; hover: boolean }) {
-  const store = useContext(LiveContext);
-  // Subscribed by id: a metrics tick re-renders this row of the nodes that changed, nothing else.
-  const subscribe = useCallback((listener: () => void) => store.subscribe(id, listener), [store, id]);
-  const live = useSyncExternalStore(subscribe, () => store.get(id));
+  const live = useNodeLive(id);
   if (!live) return null;
   return (
     <>

@@ -1,5 +1,8 @@
-/** One debug message in full: payload, key, topic, event time, meta, and where it came from. */
-import { useMemo } from "react";
+/**
+ * One debug message in full: payload, key, topic, event time, meta, and where it came from. Opens
+ * over the editor (the debug panel is too small for it); Escape, × or a click beside it closes it.
+ */
+import { useEffect, useMemo, useRef } from "react";
 import type { WireLike } from "../graph/fields.ts";
 import { lineageOf, metaLineage, pathsFrom } from "../graph/lineage.ts";
 import type { DebugEntry } from "../graph/live.ts";
@@ -9,11 +12,26 @@ const time = (ms: unknown) => (typeof ms === "number" && Number.isFinite(ms) ? n
 
 interface Props {
   readonly entry: DebugEntry;
+  /** The node's name on the canvas (its id when it has none). */
+  readonly name?: string;
   readonly lineageWires: readonly WireLike[];
   onClose(): void;
 }
 
-export function MessageDetail({ entry, lineageWires, onClose }: Props) {
+export function MessageDetail({ entry, name, lineageWires, onClose }: Props) {
+  const close = useRef<HTMLButtonElement>(null);
+  // The latest onClose without re-running the effect: the list re-renders on every message, and a
+  // re-run would take the focus back each time.
+  const onCloseRef = useRef(onClose);
+  onCloseRef.current = onClose;
+  useEffect(() => {
+    close.current?.focus();
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === "Escape") onCloseRef.current();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
   const msg = isRecord(entry.msg) ? entry.msg : { payload: entry.msg };
   const meta = msg["meta"];
   // Computed when the message is opened, from the graph as it is now.
@@ -22,10 +40,12 @@ export function MessageDetail({ entry, lineageWires, onClose }: Props) {
   const paths = pathsFrom(lineage, isRecord(meta) ? meta["source"] : undefined);
 
   return (
-    <div className="message-detail" data-testid="message-detail" role="dialog" aria-label="Debug message">
+    <div className="message-overlay" data-testid="message-overlay" onClick={(event) => event.target === event.currentTarget && onClose()}>
+    <div className="message-detail" data-testid="message-detail" role="dialog" aria-modal="true" aria-label="Debug message">
       <header>
-        <b>{entry.label}</b> <small>at {entry.node}</small>
-        <button type="button" aria-label="Close message" onClick={onClose}>×</button>
+        <b>{entry.label}</b> <small title={entry.node}>at {name ?? entry.node}</small>
+        {entry.replayed && <small className="debug-earlier">earlier</small>}
+        <button type="button" aria-label="Close message" ref={close} onClick={onClose}>×</button>
       </header>
       <dl>
         <dt>key</dt><dd data-testid="detail-key">{typeof msg["key"] === "string" ? msg["key"] : "—"}</dd>
@@ -56,6 +76,7 @@ export function MessageDetail({ entry, lineageWires, onClose }: Props) {
           </>
         )}
       </div>
+    </div>
     </div>
   );
 }

@@ -3,11 +3,20 @@
  * (or a list of them) offering the fields known upstream, and a secret reference `{ "$secret": name }`
  * chosen from the stored secret names, with a way for an admin to add one. No node type is named here.
  */
-import { useContext, useEffect, useState } from "react";
+import { createContext, useContext, useEffect, useState } from "react";
 import { describeFailure } from "../api.ts";
 import { UpstreamFieldsContext } from "../context.ts";
 import { parseLines } from "../graph/schema-form.ts";
 import { secretsApi } from "./live-hooks.ts";
+
+/** Whether any wire arrives at the node whose form is open: an empty field list then means something else. */
+export const InputWiredContext = createContext(false);
+
+/** Why no upstream field can be offered: nothing is wired in, or what is wired declares no fields. */
+export const noFieldsText = (wired: boolean) =>
+  wired
+    ? "The nodes wired into this one declare no fields yet (an unfinished config upstream?): type the field name, or watch a debug node beside it."
+    : "Not wired yet: connect an input to this node to pick from the fields that reach it, or type the field name.";
 
 interface PickerProps {
   readonly value: unknown;
@@ -19,6 +28,7 @@ interface PickerProps {
 /** A payload field name: type one, or pick one of the fields known upstream. */
 export function FieldPicker({ value, testId, placeholder, onChange, list }: PickerProps & { list: boolean }) {
   const upstream = useContext(UpstreamFieldsContext);
+  const wired = useContext(InputWiredContext);
   const chosen = list ? (Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : []) : [];
   const [text, setText] = useState(() => (list ? chosen.join("\n") : typeof value === "string" ? value : ""));
   const setList = (items: string[]) => {
@@ -45,7 +55,7 @@ export function FieldPicker({ value, testId, placeholder, onChange, list }: Pick
       )}
       <span className="field-choices" data-testid={`${testId}-upstream`}>
         {upstream.length === 0 ? (
-          <small className="field-help">No fields known upstream yet: wire an input, or watch a debug node beside it.</small>
+          <small className="field-help" data-testid={`${testId}-no-fields`}>{noFieldsText(wired)}</small>
         ) : (
           upstream.map((field) => {
             const on = list ? chosen.includes(field) : value === field;

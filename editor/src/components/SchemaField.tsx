@@ -6,7 +6,8 @@ import { useState } from "react";
 import type { JsonSchema } from "../graph/catalog.ts";
 import { chosenVariant } from "../graph/config-check.ts";
 import { pickerOf } from "../graph/fields.ts";
-import { parseLines, parseNumber, widgetOf } from "../graph/schema-form.ts";
+import { parseInline } from "../graph/markdown.ts";
+import { numberInputValue, parseLines, widgetOf } from "../graph/schema-form.ts";
 import { FieldPicker, SecretPicker } from "./Pickers.tsx";
 
 interface FieldProps {
@@ -35,7 +36,7 @@ export function SchemaField(props: FieldProps) {
       {isMissing && <em className="missing-text"> missing</em>}
     </span>
   );
-  const help = field.description ? <small className="field-help">{field.description}</small> : null;
+  const help = field.description ? <small className="field-help"><InlineText text={field.description} /></small> : null;
   const picker = pickerOf(field);
 
   if (picker) {
@@ -65,6 +66,11 @@ export function SchemaField(props: FieldProps) {
       {help}
     </label>
   );
+}
+
+/** Docs' inline markdown (`code`, **bold**) as elements; text stays text (nothing is parsed as HTML). */
+export function InlineText({ text }: { text: string }) {
+  return <>{parseInline(text).map((part, i) => (part.kind === "code" ? <code key={i}>{part.text}</code> : part.kind === "bold" ? <strong key={i}>{part.text}</strong> : part.text))}</>;
 }
 
 /** The properties of an object schema. */
@@ -157,10 +163,10 @@ function Input({ field, value, onChange, widget, testId }: FieldProps & { widget
         <>
           <input {...common} type="number" min={field.minimum} max={field.maximum} step={field.type === "integer" ? 1 : "any"} value={text} onChange={(e) => {
             setText(e.target.value);
-            const parsed = parseNumber(e.target.value, field);
-            if (typeof parsed === "object") return setError(parsed.error);
-            setError(undefined);
-            onChange(parsed);
+            // An invalid value is kept in the config (and refused on save), never dropped silently.
+            const typed = numberInputValue(e.target.value, field);
+            setError(typed.error);
+            onChange(typed.value);
           }} />
           {invalid}
         </>

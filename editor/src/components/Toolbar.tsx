@@ -41,27 +41,33 @@ export function Toolbar(props: Props) {
     <header className="toolbar">
       <label>
         Flow
-        <select aria-label="Open a flow" value={flows.some((f) => f.id === meta.id) ? meta.id : ""} onChange={(e) => e.target.value && props.onOpen(e.target.value)}>
-          <option value="">{baseVersion === undefined ? `${meta.id} (not saved)` : "— open a flow —"}</option>
+        {/* A never-saved canvas is its own entry, even when a stored flow has its id (saving asks for another then). */}
+        <select aria-label="Open a flow" value={baseVersion !== undefined && flows.some((f) => f.id === meta.id) ? meta.id : ""} onChange={(e) => e.target.value && props.onOpen(e.target.value)}>
+          <option value="">{baseVersion === undefined ? `(unsaved) ${meta.name} (${meta.id})` : "— open a flow —"}</option>
           {flows.map((f) => (
             <option key={f.id} value={f.id}>{f.name} ({f.id}, v{f.latestVersion}{f.deployedVersion !== undefined ? `, deployed v${f.deployedVersion}` : ""})</option>
           ))}
         </select>
       </label>
-      {draft ? (
+      {/* A popover under its button, so the open form does not wrap the toolbar onto a second row. */}
+      <span className="new-flow-anchor">
+      <button type="button" aria-expanded={!!draft} onClick={() => setDraft(draft ? undefined : { id: "", name: "" })}>New flow</button>
+      {draft && (
         <form className="new-flow" onSubmit={(e) => { e.preventDefault(); props.onNew(draft.id, draft.name || draft.id); setDraft(undefined); }}>
           <input aria-label="New flow id" placeholder="flow-id" pattern="[A-Za-z0-9_.:\-]+" required value={draft.id} onChange={(e) => setDraft({ ...draft, id: e.target.value })} />
           <input aria-label="New flow name" placeholder="Name" value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} />
           <button type="submit">Create</button>
           <button type="button" onClick={() => setDraft(undefined)}>Cancel</button>
         </form>
-      ) : (
-        <button type="button" onClick={() => setDraft({ id: "", name: "" })}>New flow</button>
       )}
+      </span>
       <input aria-label="Flow name" className="flow-name" value={meta.name} onChange={(e) => props.onRename(e.target.value)} />
       {props.dirty && <span className="unsaved" data-testid="unsaved" title="Changes not saved yet">● unsaved</span>}
-      <input aria-label="Save message" data-shortcut="save" placeholder="What changed?" value={message} onChange={(e) => setMessage(e.target.value)} />
-      <button type="button" disabled={!!saveRefusal} title={saveRefusal ?? "Save a new version with this message"} onClick={() => { props.onSave(message); setMessage(""); }}>Save</button>
+      {/* A form: Enter in the message saves, as the Save button does. */}
+      <form className="save-form" onSubmit={(e) => { e.preventDefault(); if (saveRefusal) return; props.onSave(message); setMessage(""); }}>
+        <input aria-label="Save message" data-shortcut="save" placeholder="What changed?" value={message} onChange={(e) => setMessage(e.target.value)} />
+        <button type="submit" disabled={!!saveRefusal} title={saveRefusal ?? "Save a new version with this message (Enter)"}>Save</button>
+      </form>
       <button
         type="button" disabled={baseVersion === undefined || !!deployRefusal}
         title={deployRefusal ?? (baseVersion === undefined ? "Save the flow first" : `Deploy the latest saved version${props.dirty ? " (your unsaved changes are not in it)" : ""}`)} onClick={props.onDeploy} data-shortcut="deploy"

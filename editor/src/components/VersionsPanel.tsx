@@ -4,9 +4,11 @@
  * the canvas by the editor and listed here), restore one as the new latest version, roll back or
  * stop the running flow.
  */
-import { useCallback, useEffect, useState } from "react";
+import { getViewportForBounds, useReactFlow } from "@xyflow/react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { FlowDocument } from "../../../runtime/core/flow-format.ts";
 import { describeFailure } from "../api.ts";
+import { rollbackTarget } from "../graph/deploy-progress.ts";
 import { refusalFor } from "../graph/roles.ts";
 import { useUser } from "../session.ts";
 import { versionsApi, type FlowRecordFull, type VersionInfo } from "../versions-api.ts";
@@ -35,11 +37,33 @@ interface Listing {
   readonly record: FlowRecordFull;
   /** The version the local runtime runs, if it runs this flow. */
   readonly running: number | undefined;
+  /** The version Roll back would deploy; undefined when nothing ran successfully before. */
+  readonly rollbackTo: number | undefined;
 }
+
+/** Nodes the diff marks on the canvas (React Flow's nodes carry the classes markDiff gave them). */
+const HIGHLIGHT = /\bdiff-(added|changed|moved)\b/;
 
 export function VersionsPanel(props: Props) {
   const { flowId, baseVersion, refreshKey, comparing, compareLines, onNotice } = props;
   const user = useUser();
+  const flow = useReactFlow();
+  const panel = useRef<HTMLElement>(null);
+  // On Compare, bring the nodes it highlights into the part of the canvas this panel leaves free
+  // (once per compare, not on every edit while comparing).
+  useEffect(() => {
+    if (comparing === undefined) return;
+    const frame = window.requestAnimationFrame(() => {
+      const ids = flow.getNodes().filter((n) => HIGHLIGHT.test(n.className ?? "")).map((n) => n.id);
+      const canvas = panel.current?.parentElement?.querySelector(".react-flow")?.getBoundingClientRect();
+      const aside = panel.current?.getBoundingClientRect();
+      if (ids.length === 0 || !canvas || !aside) return;
+      const freeWidth = aside.left - canvas.left;
+      if (freeWidth < 160) return;
+      void flow.setViewport(getViewportForBounds(flow.getNodesBounds(ids), freeWidth, canvas.height, 0.3, 1, 0.15));
+    });
+    return () => window.cancelAnimationFrame(frame);
+  }, [comparing, flow]);
   const [listing, setListing] = useState<Listing>();
   const [busy, setBusy] = useState(false);
   /** The panel's own last word, kept here since the toolbar's notice line moves on (e.g. to "Opened ..."). */
@@ -52,9 +76,12 @@ export function VersionsPanel(props: Props) {
   const load = useCallback(async () => {
     if (baseVersion === undefined) return setListing(undefined);
     try {
-      const [{ versions }, { flow }, runtime] = await Promise.all([versionsApi.versions(flowId), versionsApi.record(flowId), versionsApi.runtime()]);
+      const [{ versions }, { flow }, runtime, { deployments }] = await Promise.all([
+        versionsApi.versions(flowId), versionsApi.record(flowId), versionsApi.runtime(), versionsApi.deployments(flowId),
+      ]);
       const live = runtime.flows.find((f) => f.flowId === flowId && f.state === "running");
-      setListing({ versions: [...versions].reverse(), record: flow, running: live?.version });
+      const rollbackTo = rollbackTarget(deployments, live?.version ?? flow.deployedVersion, flow.lastGoodVersion);
+      setListing({ versions: [...versions].reverse(), record: flow, running: live?.version, rollbackTo });
     } catch (error) {
       onNotice({ kind: "error", text: describeFailure(error) });
     }
@@ -105,7 +132,7 @@ export function VersionsPanel(props: Props) {
   const operatorRefusal = refusalFor(user, "rollback");
   const running = listing?.running;
   return (
-    <aside className="versions-panel" aria-label="Version history" data-testid="versions-panel">
+    <aside className="versions-panel" aria-label="Version history" data-testid="versions-panel" ref={panel}>
       <header>
         <h2>History of {flowId}</h2>
         <button type="button" aria-label="Close history" onClick={props.onClose}>×</button>
@@ -120,7 +147,12 @@ export function VersionsPanel(props: Props) {
           <div className="run-state" data-testid="run-state">
             {running !== undefined ? <span>Running version {running}</span> : <span>Not running</span>}
             {listing.record.deployedVersion !== undefined && listing.record.deployedVersion !== running && <span> (deployed v{listing.record.deployedVersion})</span>}
-            <button type="button" disabled={busy || !!operatorRefusal} title={operatorRefusal ?? "Deploy the most recent other version that ran successfully"} onClick={props.onRollback}>
+            <button
+              type="button" data-testid="rollback" disabled={busy || !!operatorRefusal || listing.rollbackTo === undefined} onClick={props.onRollback}
+              title={operatorRefusal ?? (listing.rollbackTo === undefined
+                ? "Nothing to roll back to: no other version of this flow has run successfully"
+                : `Deploy version ${listing.rollbackTo}, the most recent other version that ran successfully`)}
+            >
               Roll back
             </button>
             <button type="button" disabled={busy || !!operatorRefusal || running === undefined} title={operatorRefusal ?? "Stop the flow on the local runtime"} onClick={() => void stop()}>

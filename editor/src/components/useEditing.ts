@@ -8,7 +8,7 @@ import { useCallback, useMemo, useRef, useState } from "react";
 import type { FlowDocument } from "../../../runtime/core/flow-format.ts";
 import type { Catalog } from "../graph/catalog.ts";
 import { CLIPBOARD_KEY, copySelection, PASTE_OFFSET, parseClipboard, pasteContent } from "../graph/clipboard.ts";
-import { createHistory } from "../graph/history.ts";
+import { createHistory, restorable } from "../graph/history.ts";
 import { exportFile, importedGraph } from "../graph/import-export.ts";
 import { layoutGraph } from "../graph/layout.ts";
 import type { AiotNode, FlowMeta } from "../graph/mapping.ts";
@@ -64,10 +64,11 @@ export function useEditing(options: EditingOptions) {
   }, []);
   const record = useCallback((key?: string) => history.record(snapshot(), key), [history, snapshot]);
   const restore = useCallback((state: Snapshot) => {
-    const { setNodes, setEdges, adoptMeta, meta } = latest.current;
-    // A snapshot taken as a drag began has the node marked as dragging; restored, it would stay stuck that way.
-    setNodes(state.nodes.map((n) => (n.dragging ? { ...n, dragging: false } : n)));
-    setEdges(state.edges);
+    const { flow, setNodes, setEdges, adoptMeta, meta } = latest.current;
+    // The current selection, not the snapshot's (history.ts restorable): a restored selection made the next Delete remove it all.
+    const selectedNow = new Set([...flow.getNodes(), ...flow.getEdges()].filter((item) => item.selected).map((item) => item.id));
+    setNodes(restorable(state.nodes, selectedNow));
+    setEdges(restorable(state.edges, selectedNow));
     setRestored((n) => n + 1);
     // Only an import changes which flow this is; renames are not undo steps.
     if (state.meta.id !== meta.id) adoptMeta(state.meta);

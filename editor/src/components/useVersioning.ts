@@ -50,7 +50,7 @@ export function useVersioning(meta: FlowMeta, nodes: AiotNode[], edges: Edge[]) 
     shown,
     ghosts,
     comparing: compare?.version,
-    compareLines: compareDiff && describeDiff(compareDiff),
+    compareLines: compareDiff && describeDiff(compareDiff, compare?.before, current),
     compareWith: useCallback((version: number, before: FlowDocument) => setCompare({ version, before }), []),
     endCompare: useCallback(() => setCompare(undefined), []),
     historyOpen,

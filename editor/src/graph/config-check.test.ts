@@ -22,6 +22,12 @@ describe("missing required config", () => {
     assert.deepEqual(missingConfig(schemaOf("sliding-window"), { fields: ["vibration"] }), []);
   });
 
+  it("looks into the items of a list of objects (a rule added but not filled in)", () => {
+    assert.deepEqual(missingConfig(schemaOf("range-check"), { rules: [{}] }), ["rules.0.field"]);
+    assert.deepEqual(missingConfig(schemaOf("range-check"), { rules: [{ field: "temperature" }, { field: "" }, "junk"] }), ["rules.1.field", "rules.2.field"]);
+    assert.deepEqual(missingConfig(schemaOf("range-check"), { rules: [{ field: "temperature", max: 150 }] }), []);
+  });
+
   it("looks into nested objects and the chosen branch of a discriminated union", () => {
     const schema: JsonSchema = {
       type: "object",

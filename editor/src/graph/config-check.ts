@@ -33,6 +33,9 @@ function isEmpty(field: JsonSchema, value: unknown): boolean {
 
 function nested(field: JsonSchema, value: unknown, path: string): string[] {
   if (field.properties) return missingConfig(field, value, path);
+  // Items of a list of objects (`rules.0.field`, as the form's paths read) are checked like the config itself.
+  const items = field.items;
+  if (Array.isArray(value) && (items?.properties || items?.anyOf)) return value.flatMap((item, i) => nested(items, item, `${path}.${i}`));
   const variant = field.anyOf ? chosenVariant(field.anyOf, value) : undefined;
   return variant ? missingConfig(variant, value, path) : [];
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { FlowDocument } from "../../../runtime/core/flow-format.ts";
 import { diffFlows } from "../../../runtime/store/diff.ts";
-import { canonical, describeDiff, diffDocuments, diffIsEmpty, ghostsOf, markDiff, nodeMarks } from "./diff.ts";
+import { canonical, describeDiff, diffDocuments, diffIsEmpty, ghostsOf, markDiff, nodeMarks, valueAt } from "./diff.ts";
 import { demoFlow } from "./fixtures.ts";
 import { flowToGraph, graphToFlow } from "./mapping.ts";
 
@@ -61,6 +61,21 @@ describe("diff of two flow documents", () => {
       "connection plant added",
       "flow name changed",
     ]);
+    const withValues = describeDiff(diff, before, after);
+    assert.equal(withValues[2], "node pumps changed: position", "only config paths get values");
+    assert.match(withValues[3] ?? "", /^node features changed: config\.fields\[3\]: (\(none\)|".*"|\S+) → \S.*, config\.window\.sizeMs: \d+ → \d+$/);
+  });
+
+  it("says the old and new value of each changed config path, short, and (none) for one not set", () => {
+    const doc = (config: Record<string, unknown>) => ({ format: "aiotflow/flow@1", id: "f", name: "f", nodes: [{ id: "threshold", type: "threshold", config }], edges: [], connections: {} }) as unknown as FlowDocument;
+    const before = doc({ raise: 9, "rate.hz": 1, list: [1, 2], text: "a" });
+    const after = doc({ raise: 7.1, "rate.hz": 2, list: [1, 3], extra: { long: "x".repeat(100) } });
+    assert.deepEqual(describeDiff(diffDocuments(before, after), before, after), [
+      `node threshold changed: config.extra: (none) → {"long":"${"x".repeat(30)}…, config.list[1]: 2 → 3, config.raise: 9 → 7.1, config["rate.hz"]: 1 → 2, config.text: "a" → (none)`,
+    ]);
+    assert.equal(valueAt({ a: [{ b: 1 }] }, "a[0].b"), 1);
+    for (const bad of ["a.b.c", "a[5]", "a.length", "a[0].toString", "['x']"]) assert.equal(valueAt({ a: [{ b: 1 }] }, bad), undefined, bad);
+    assert.equal(valueAt({ a: { 0: "zero" } }, "a[0]"), undefined, "an index step into an object is not followed");
   });
 
   it("names odd config keys in brackets and tolerates documents without config, edges or connections", () => {

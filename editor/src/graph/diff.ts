@@ -94,12 +94,42 @@ export function diffIsEmpty(diff: FlowDiff): boolean {
   );
 }
 
-/** One line per change, for the history panel and the conflict dialog. */
-export function describeDiff(diff: FlowDiff): string[] {
+/** The value at `config.window.sizeMs` / `config.fields[2]` of a node; undefined when a step is missing. */
+export function valueAt(root: unknown, path: string): unknown {
+  let value: unknown = root;
+  // Steps as changedPaths writes them: `.name`, `[2]`, and `["odd.key"]` (JSON-quoted).
+  for (const step of path.match(/\["(?:[^"\\]|\\.)*"\]|\[\d+\]|[^.[\]]+/g) ?? []) {
+    if (value === null || typeof value !== "object") return undefined;
+    const key: string | number = step.startsWith('["') ? String(JSON.parse(step.slice(1, -1))) : step.startsWith("[") ? Number(step.slice(1, -1)) : step;
+    if (Array.isArray(value) ? typeof key !== "number" : typeof key === "number") return undefined;
+    value = Object.hasOwn(value, key) ? (value as Record<string | number, unknown>)[key] : undefined;
+  }
+  return value;
+}
+
+const MAX_VALUE = 40;
+/** A value short enough for one line: JSON, cut at 40 characters; "(none)" for a field that is not set. */
+export function shortValue(value: unknown): string {
+  if (value === undefined) return "(none)";
+  const text = canonical(value) ?? String(value);
+  return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
+}
+
+/**
+ * One line per change, for the history panel and the conflict dialog. Given the two documents, a
+ * changed config path says its old and new value (`config.raise: 9 → 7.1`).
+ */
+export function describeDiff(diff: FlowDiff, before?: FlowDocument, after?: FlowDocument): string[] {
   const lines: string[] = [];
+  const nodeIn = (doc: FlowDocument | undefined, id: string) => doc?.nodes.find((n) => n.id === id);
+  const describePath = (id: string, path: string) => {
+    const [was, now] = [nodeIn(before, id), nodeIn(after, id)];
+    if (!was || !now || !path.startsWith("config")) return path;
+    return `${path}: ${shortValue(valueAt(was, path))} → ${shortValue(valueAt(now, path))}`;
+  };
   for (const id of diff.nodes.added) lines.push(`node ${id} added`);
   for (const id of diff.nodes.removed) lines.push(`node ${id} removed`);
-  for (const { id, paths } of diff.nodes.changed) lines.push(`node ${id} changed: ${paths.join(", ")}`);
+  for (const { id, paths } of diff.nodes.changed) lines.push(`node ${id} changed: ${paths.map((p) => describePath(id, p)).join(", ")}`);
   for (const id of diff.edges.added) lines.push(`wire ${id} added`);
   for (const id of diff.edges.removed) lines.push(`wire ${id} removed`);
   for (const id of diff.edges.changed) lines.push(`wire ${id} changed`);

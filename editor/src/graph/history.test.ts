@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { configEditKey, createHistory } from "./history.ts";
+import { configEditKey, createHistory, restorable } from "./history.ts";
 
 describe("undo/redo history", () => {
   it("undoes and redoes steps in order", () => {
@@ -85,5 +85,17 @@ describe("coalescing keys of config edits", () => {
     assert.equal(configEditKey("w", { a: 1 }, { b: 2 }), "config:w:a,b");
     assert.equal(configEditKey("w", { a: 1 }, undefined), "node:w", "a rename or disable is keyed by node");
     assert.notEqual(configEditKey("w", {}, { a: 1 }), configEditKey("x", {}, { a: 1 }));
+  });
+
+  it("restores snapshot items with the current selection, not the snapshot's, and not dragging", () => {
+    const before = [{ id: "a", selected: true }, { id: "b", dragging: true }, { id: "c", selected: false }, { id: "d" }, { id: "e" }];
+    // Selected now: "e" and a pasted "a-2" the undo takes away.
+    const back = restorable(before, new Set(["e", "a-2"]));
+    assert.deepEqual(back.map((n) => [n.id, !!n.selected, !!("dragging" in n && n.dragging)]), [["a", false, false], ["b", false, false], ["c", false, false], ["d", false, false], ["e", true, false]]);
+    assert.equal(back.length, before.length, "ids selected now but not in the snapshot do not come back");
+    assert.equal(back[3], before[3], "an untouched item is the same object");
+    assert.equal(before[0]!.selected, true, "the snapshot itself is not changed");
+    assert.deepEqual(restorable(before, new Set()).filter((n) => n.selected), [], "nothing selected now: nothing selected after");
+    assert.deepEqual(restorable([], new Set(["a"])), []);
   });
 });

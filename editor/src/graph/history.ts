@@ -75,3 +75,16 @@ export function configEditKey(id: string, before: Record<string, unknown>, after
   const changed = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => before[k] !== after[k]).sort();
   return `config:${id}:${changed.join(",")}`;
 }
+
+/**
+ * A snapshot's nodes or wires as they come back on undo/redo: selected only if selected right now
+ * (`selectedNow`, the ids of the current selection) and never dragging. The selection is not an edit:
+ * a snapshot taken after Ctrl+A would otherwise come back all selected, and the next Delete would
+ * remove every node instead of the one clicked.
+ */
+export function restorable<T extends { id: string; selected?: boolean; dragging?: boolean }>(items: readonly T[], selectedNow: ReadonlySet<string>): T[] {
+  return items.map((item) => {
+    const selected = selectedNow.has(item.id);
+    return !!item.selected === selected && !item.dragging ? item : { ...item, selected, dragging: false };
+  });
+}

@@ -113,6 +113,11 @@ export interface DebugEntry {
   readonly summary: string;
   /** The message as the debug node saw it (payload, key, topic, ts, meta); undefined for other kinds. */
   readonly msg?: unknown;
+  /** Sent from the server's history on connecting: it happened before the editor was opened. */
+  readonly replayed?: boolean;
+  /** Deploy entries: the version, and its phases so far in the order they happened. */
+  readonly version?: string;
+  readonly phases?: readonly string[];
 }
 
 const text = (value: unknown) => (typeof value === "string" ? value : value === undefined ? "" : JSON.stringify(value));
@@ -125,12 +130,15 @@ export function entryOf(event: Record<string, unknown>, seq: number): DebugEntry
     case "debug": {
       const msg = event["msg"];
       const payload = msg !== null && typeof msg === "object" ? (msg as { payload?: unknown }).payload : msg;
-      return { seq, kind: "debug", node, label: text(event["label"]) || node, at, summary: text(payload).slice(0, 300), msg };
+      return { seq, kind: "debug", node, label: text(event["label"]) || node, at, summary: text(payload).slice(0, 300), msg, ...(event["replayed"] === true ? { replayed: true } : {}) };
     }
     case "error":
       return { seq, kind: "error", node, label: node, at, summary: `${text(event["code"])}: ${text(event["message"])}` };
-    case "deploy":
-      return { seq, kind: "deploy", node: "", label: "deploy", at, summary: `v${text(event["version"])}: ${text(event["phase"])}${event["detail"] ? ` (${text(event["detail"])})` : ""}` };
+    case "deploy": {
+      const version = text(event["version"]);
+      const phase = `${text(event["phase"])}${event["detail"] ? ` (${text(event["detail"])})` : ""}`;
+      return { seq, kind: "deploy", node: "", label: "deploy", at, summary: `v${version}: ${phase}`, version, phases: [phase] };
+    }
     case "debug-dropped":
     case "dropped":
       return { seq, kind: "note", node: "", label: "", at, summary: `${text(event["count"])} messages not shown (${event["type"] === "dropped" ? "slow connection" : "rate limit"})` };
@@ -139,9 +147,69 @@ export function entryOf(event: Record<string, unknown>, seq: number): DebugEntry
   }
 }
 
-/** Newest first, at most `max`: older entries fall off the end. */
+const FINAL_PHASES = new Set(["running", "failed"]);
+
+/**
+ * Newest first, at most `max`: older entries fall off the end. `fresh` is in arrival order. A deploy
+ * phase joins the newest deploy entry of the same version while that deploy is unfinished, so one
+ * deploy reads as one line in order ("v2: validating → starting → running"), never upside down.
+ */
 export function prepend(list: readonly DebugEntry[], fresh: readonly DebugEntry[], max: number): DebugEntry[] {
-  return [...[...fresh].reverse(), ...list].slice(0, max);
+  const result = [...list];
+  for (let entry of fresh) {
+    if (entry.kind === "deploy") {
+      const at = result.findIndex((e) => e.kind === "deploy");
+      const previous = result[at];
+      const last = previous?.phases?.at(-1)?.split(" ")[0];
+      if (previous?.phases && previous.version === entry.version && last !== undefined && !FINAL_PHASES.has(last)) {
+        const phases = [...previous.phases, ...(entry.phases ?? [])];
+        result.splice(at, 1);
+        entry = { ...entry, phases, summary: `v${entry.version ?? ""}: ${phases.join(" → ")}` };
+      }
+    }
+    result.unshift(entry);
+  }
+  return result.slice(0, max);
+}
+
+/** A node of the open graph, as the debug list needs it. */
+export interface GraphNodeName {
+  readonly id: string;
+  readonly type: string;
+  readonly name?: string | undefined;
+}
+
+/** What the list shows for a node: its name on the canvas, or its id when it has none (or is gone). */
+export function nodeLabel(id: string, names: ReadonlyMap<string, string>): string {
+  return names.get(id) || id;
+}
+
+/**
+ * The filter's choices: every debug node of the open graph (whether it has sent anything yet or not)
+ * and any other node an entry names (an error's node), sorted by what is shown.
+ */
+export function filterChoices(graph: readonly GraphNodeName[], entries: readonly DebugEntry[]): Array<{ id: string; label: string }> {
+  const names = new Map(graph.map((n) => [n.id, n.name ?? ""]));
+  const ids = new Set([...graph.filter((n) => n.type === "debug").map((n) => n.id), ...entries.map((e) => e.node).filter(Boolean)]);
+  return [...ids].map((id) => ({ id, label: nodeLabel(id, names) })).sort((a, b) => a.label.localeCompare(b.label) || a.id.localeCompare(b.id));
+}
+
+/** The live status badge of a node, from its last status event and its live numbers. */
+export interface Badge {
+  readonly state: string;
+  readonly text?: string | undefined;
+}
+
+/**
+ * A node's badge. A node the runtime reports "idle" (its state until it says otherwise, which
+ * processing nodes never do) but that passes messages now is shown running; the other states
+ * (error, waiting, reconnecting, disconnected) are what the node said and are shown as they are.
+ */
+export function badgeOf(status: Badge | undefined, live: NodeLive | undefined): Badge | undefined {
+  const rate = Math.max(live?.inRate ?? 0, live?.outRate ?? 0);
+  const passing = rate > 0;
+  if ((status === undefined || status.state === "idle") && passing) return { state: "running", text: `passing ${formatRate(rate)}` };
+  return status;
 }
 
 /** Entries of one node (or all, for ""); flow-wide entries (deploys, notes) always show. */

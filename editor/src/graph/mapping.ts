@@ -83,6 +83,14 @@ export function freshId(base: string, taken: Iterable<string>): string {
   for (let n = 2; ; n++) if (!used.has(`${clean}-${n}`)) return `${clean}-${n}`;
 }
 
+/** The id a never-saved canvas starts with. */
+export const SCRATCH_FLOW_ID = "new-flow";
+
+/** An id for a never-saved canvas that no stored flow has: `new-flow`, else `new-flow-2`, `new-flow-3`... */
+export function scratchFlowId(storedFlowIds: Iterable<string>): string {
+  return freshId(SCRATCH_FLOW_ID, storedFlowIds);
+}
+
 /** A node of `entry`'s type dropped at `position`, with an empty config (the runtime fills defaults). */
 export function newNode(entry: CatalogNode, position: { x: number; y: number }, taken: Iterable<string>): AiotNode {
   return { id: freshId(entry.type, taken), type: NODE_TYPE, position, data: { nodeType: entry.type, config: {} } };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { getAt, parseLines, parseNumber, setAt, widgetOf } from "./schema-form.ts";
+import { getAt, numberInputValue, parseLines, parseNumber, setAt, widgetOf } from "./schema-form.ts";
 
 describe("the schema-driven form", () => {
   it("picks a widget from the schema alone", () => {
@@ -40,6 +40,16 @@ describe("the schema-driven form", () => {
     assert.deepEqual(parseNumber("-1", field), { error: "must be >= 0" });
     assert.deepEqual(parseNumber("11", field), { error: "must be <= 10" });
     assert.deepEqual(parseNumber("abc", { type: "number" }), { error: "not a number" });
+  });
+
+  it("keeps an out-of-range or malformed number as typed, with the reason, instead of dropping it", () => {
+    const field = { type: "integer", minimum: 0, maximum: 1024 };
+    assert.deepEqual(numberInputValue("-5", field), { value: -5, error: "must be >= 0" });
+    assert.deepEqual(numberInputValue("5000", field), { value: 5000, error: "must be <= 1024" });
+    assert.deepEqual(numberInputValue("1.5", field), { value: 1.5, error: "must be a whole number" });
+    assert.deepEqual(numberInputValue("12", field), { value: 12 });
+    assert.deepEqual(numberInputValue("", field), { value: undefined });
+    assert.deepEqual(numberInputValue("1e", { type: "number" }), { value: "1e", error: "not a number" });
   });
 
   it("reads a list of strings one per line", () => {

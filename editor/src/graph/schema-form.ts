@@ -57,6 +57,18 @@ export function parseNumber(text: string, field: JsonSchema): number | undefined
   return n;
 }
 
+/**
+ * What a number input stores: the parsed number, or, when the text is not acceptable, the typed
+ * value itself (a number when it is one, else the text) so that nothing is dropped silently: the
+ * runtime's validation then refuses the save naming the node and field, and reopening shows it.
+ */
+export function numberInputValue(text: string, field: JsonSchema): { value: unknown; error?: string } {
+  const parsed = parseNumber(text, field);
+  if (parsed === undefined || typeof parsed === "number") return { value: parsed };
+  const n = Number(text);
+  return { value: text.trim() !== "" && Number.isFinite(n) ? n : text, error: parsed.error };
+}
+
 /** One entry per non-empty line. */
 export function parseLines(text: string): string[] {
   return text.split("\n").map((l) => l.trim()).filter(Boolean);
