@@ -1,4 +1,5 @@
-import { parse } from "csv-parse";
+import { createRequire } from "node:module";
+import type * as CsvParse from "csv-parse";
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 
@@ -53,6 +54,8 @@ async function* readJsonl(file: string): AsyncGenerator<RowOrProblem> {
 
 async function* readCsv(file: string, delimiter: string): AsyncGenerator<RowOrProblem> {
   const skipped: BadRow[] = [];
+  // Loaded on first use (~4 MiB): only flows that replay CSV pay for it.
+  const { parse } = createRequire(import.meta.url)("csv-parse") as typeof CsvParse;
   const parser = createReadStream(file).pipe(
     parse({
       columns: true,

@@ -1,7 +1,17 @@
-import sparkplug from "sparkplug-payload";
+import { createRequire } from "node:module";
+import type sparkplugPayload from "sparkplug-payload";
 import { AiotError, errorMessage } from "../../runtime/sdk/index.ts";
 
-const codec = sparkplug.get("spBv1.0")!;
+type Codec = NonNullable<ReturnType<typeof sparkplugPayload.get>>;
+let loaded: Codec | undefined;
+/**
+ * Loaded on first use: the library and its protobufjs cost ~10 MiB, which a gateway whose flows
+ * never see Sparkplug should not pay for loading the catalog.
+ */
+function codec(): Codec {
+  const library = createRequire(import.meta.url)("sparkplug-payload") as typeof sparkplugPayload;
+  return (loaded ??= library.get("spBv1.0")!);
+}
 
 export type SparkplugMessageType = "NBIRTH" | "NDEATH" | "NDATA" | "NCMD" | "DBIRTH" | "DDEATH" | "DDATA" | "DCMD" | "STATE";
 
@@ -47,9 +57,9 @@ export class SparkplugState {
 
   /** Decodes `payload`; throws SPARKPLUG_DECODE_FAILED for bytes that are no Sparkplug B protobuf. */
   decode(topic: SparkplugTopic, payload: Uint8Array): SparkplugReading {
-    let decoded: ReturnType<typeof codec.decodePayload>;
+    let decoded: ReturnType<Codec["decodePayload"]>;
     try {
-      decoded = codec.decodePayload(payload);
+      decoded = codec().decodePayload(payload);
     } catch (error) {
       throw new AiotError("SPARKPLUG_DECODE_FAILED", `${topic.type} from ${topic.node}${topic.device ? `/${topic.device}` : ""}: ${errorMessage(error)}`);
     }
@@ -92,6 +102,6 @@ function scopeOf(topic: SparkplugTopic): string {
 }
 
 /** Encodes a payload (tests, simulators). */
-export function encodeSparkplug(payload: Parameters<typeof codec.encodePayload>[0]): Uint8Array {
-  return codec.encodePayload(payload);
+export function encodeSparkplug(payload: Parameters<Codec["encodePayload"]>[0]): Uint8Array {
+  return codec().encodePayload(payload);
 }

@@ -8,7 +8,15 @@
  * unitConverter("mm/s", "in/s")(25.4); // 1
  * describeUnit("barr");             // throws UNIT_UNKNOWN: did you mean "bar"?
  */
-import convert from "convert-units";
+import { createRequire } from "node:module";
+import type convertUnits from "convert-units";
+
+let library: typeof convertUnits | undefined;
+/** Loaded on first use (~8 MiB): only flows that convert units pay for it. */
+function convert(...args: Parameters<typeof convertUnits>): ReturnType<typeof convertUnits> {
+  library ??= createRequire(import.meta.url)("convert-units") as typeof convertUnits;
+  return library(...args);
+}
 import { AiotError } from "./errors.ts";
 import { closest } from "./suggest.ts";
 
@@ -22,7 +30,7 @@ export interface UnitInfo {
   readonly measure: string;
 }
 
-type Symbol = convert.Unit;
+type Symbol = convertUnits.Unit;
 
 let known: Set<string> | undefined;
 function isSymbol(unit: string): unit is Symbol {

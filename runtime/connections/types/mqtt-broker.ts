@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { IClientOptions, MqttClient } from "mqtt";
 import { ConnectionFailure, defineConnection, type ConnectionContext } from "../../sdk/connections.ts";
 import { Config, Secret, Type, type Static } from "../../sdk/schema.ts";
 import { errorMessage } from "../../sdk/errors.ts";
@@ -78,8 +78,10 @@ function clientOptions(config: MqttBrokerConfig, ctx: ConnectionContext): IClien
   };
 }
 
-function connectOnce(config: MqttBrokerConfig, ctx: ConnectionContext): Promise<MqttClient> {
+async function connectOnce(config: MqttBrokerConfig, ctx: ConnectionContext): Promise<MqttClient> {
   const options = clientOptions(config, ctx);
+  // mqtt.js (~20 MiB) loads when a flow first connects to a broker, not with every runtime.
+  const { default: mqtt } = await import("mqtt");
   return new Promise((resolve, reject) => {
     let client: MqttClient;
     try {
