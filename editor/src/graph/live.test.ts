@@ -47,7 +47,7 @@ describe("live node numbers", () => {
 describe("the debug list", () => {
   it("turns live events into entries and skips the ones it does not show", () => {
     const debug = entryOf({ type: "debug", node: "show", label: "probe", at: 5, msg: { payload: { v: 1 }, key: "pump-1" } }, 1);
-    assert.deepEqual(debug, { seq: 1, kind: "debug", node: "show", label: "probe", at: 5, summary: '{"v":1}', msg: { payload: { v: 1 }, key: "pump-1" } });
+    assert.deepEqual(debug, { seq: 1, kind: "debug", node: "show", label: "probe", at: 5, summary: 'pump-1 {"v":1}', msg: { payload: { v: 1 }, key: "pump-1" } });
     assert.equal(entryOf({ type: "error", node: "w", code: "MESSAGE_SHAPE_INVALID", message: "payload.x is missing", at: 1 }, 2)?.summary, "MESSAGE_SHAPE_INVALID: payload.x is missing");
     assert.equal(entryOf({ type: "debug-dropped", count: 7 }, 3)?.summary, "7 messages not shown (rate limit)");
     assert.equal(entryOf({ type: "deploy", version: 2, phase: "running", at: 1 }, 4)?.summary, "v2: running");

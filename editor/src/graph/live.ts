@@ -129,8 +129,11 @@ export function entryOf(event: Record<string, unknown>, seq: number): DebugEntry
   switch (event["type"]) {
     case "debug": {
       const msg = event["msg"];
-      const payload = msg !== null && typeof msg === "object" ? (msg as { payload?: unknown }).payload : msg;
-      return { seq, kind: "debug", node, label: text(event["label"]) || node, at, summary: text(payload).slice(0, 300), msg, ...(event["replayed"] === true ? { replayed: true } : {}) };
+      const envelope = msg !== null && typeof msg === "object" ? (msg as { payload?: unknown; key?: unknown }) : undefined;
+      const payload = envelope ? envelope.payload : msg;
+      // The device comes first: "pump-2 {...}" says which machine an alarm is about without opening it.
+      const key = typeof envelope?.key === "string" && envelope.key !== "" ? `${envelope.key} ` : "";
+      return { seq, kind: "debug", node, label: text(event["label"]) || node, at, summary: `${key}${text(payload)}`.slice(0, 300), msg, ...(event["replayed"] === true ? { replayed: true } : {}) };
     }
     case "error":
       return { seq, kind: "error", node, label: node, at, summary: `${text(event["code"])}: ${text(event["message"])}` };
