@@ -9,17 +9,17 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
 import { loadCatalog } from "../../runtime/catalog.ts";
 import { PACKAGE_ROOT, SHIPPED_FLOWS_DIR } from "../../runtime/paths.ts";
 import type { Logger } from "../../runtime/sdk/define.ts";
 import { serve, type Served } from "../../runtime/serve.ts";
+import { launchChromium, SKIP_WITHOUT_CHROMIUM } from "./browser.ts";
 import { buildEditorIfStale, EDITOR_DIST } from "./build.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const PASSWORD = "e2e admin password";
 const DOCS = join(PACKAGE_ROOT, "docs");
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` to run the browser tests`;
+const skip = SKIP_WITHOUT_CHROMIUM;
 
 const serverErrors: string[] = [];
 const quiet: Logger = {
@@ -42,13 +42,7 @@ describe("the browser editor", { skip, timeout: 120_000 }, () => {
       catalog: await loadCatalog(), dataDir: join(temp, "data"), port: 0, host: "127.0.0.1", auth: true, logger: quiet,
       seedFlow: join(SHIPPED_FLOWS_DIR, "pump-monitoring.json"), adminPassword: PASSWORD, editorDir: EDITOR_DIST,
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-      // Chromium's crash reporter writes under $XDG_CONFIG_HOME whatever the profile: keep HOME clean.
-      env: { ...process.env, XDG_CONFIG_HOME: join(temp, "xdg") },
-    });
+    browser = await launchChromium(temp);
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on("pageerror", (error) => pageErrors.push(error.message));
     mkdirSync(DOCS, { recursive: true });

@@ -10,15 +10,15 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
 import { loadCatalog } from "../../runtime/catalog.ts";
 import type { FlowDocument } from "../../runtime/core/flow-format.ts";
 import type { Logger } from "../../runtime/sdk/define.ts";
 import { serve, type Served } from "../../runtime/serve.ts";
+import { launchChromium, SKIP_WITHOUT_CHROMIUM } from "./browser.ts";
 import { buildEditorIfStale, EDITOR_DIST } from "./build.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` to run the browser tests`;
+const skip = SKIP_WITHOUT_CHROMIUM;
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 const at = (x: number, y: number) => ({ x, y });
@@ -52,12 +52,7 @@ describe("the config forms in the browser editor", { skip, timeout: 120_000 }, (
     served = await serve({ catalog: await loadCatalog(), dataDir: join(temp, "data"), port: 0, host: "127.0.0.1", auth: false, logger: quiet, editorDir: EDITOR_DIST });
     const created = await fetch(new URL("/api/flows", served.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ document: flow, message: "forms e2e" }) });
     assert.equal(created.status, 201, await created.text());
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-      env: { ...process.env, XDG_CONFIG_HOME: join(temp, "xdg") },
-    });
+    browser = await launchChromium(temp);
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on("pageerror", (error) => pageErrors.push(error.message));
     page.on("dialog", (dialog) => void dialog.accept());

@@ -9,18 +9,18 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
 import { loadCatalog } from "../../runtime/catalog.ts";
 import { PACKAGE_ROOT } from "../../runtime/paths.ts";
 import { Config, defineNode, Secret, type Logger } from "../../runtime/sdk/index.ts";
 import { serve, type Served } from "../../runtime/serve.ts";
 import { flowOf } from "../../test/support/test-nodes.ts";
+import { launchChromium, SKIP_WITHOUT_CHROMIUM } from "./browser.ts";
 import { buildEditorIfStale, EDITOR_DIST } from "./build.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const PASSWORD = "e2e live admin password";
 const DOCS = join(PACKAGE_ROOT, "docs");
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` to run the browser tests`;
+const skip = SKIP_WITHOUT_CHROMIUM;
 
 /** A node with a secret reference, so the form's secret picker has something to fill. */
 const brokerLogin = defineNode({
@@ -92,12 +92,7 @@ describe("watching a running flow in the editor", { skip, timeout: 120_000 }, ()
     assert.equal((await api("POST", "/api/flows", { document: line, message: "e2e live" })).status, 201);
     const deployed = await api("POST", "/api/flows/live-line/deploy", {});
     assert.equal(deployed.status, 200, JSON.stringify(deployed.body));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-      env: { ...process.env, XDG_CONFIG_HOME: join(temp, "xdg") },
-    });
+    browser = await launchChromium(temp);
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on("pageerror", (error) => pageErrors.push(error.message));
     mkdirSync(DOCS, { recursive: true });

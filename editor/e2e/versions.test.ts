@@ -11,20 +11,20 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { chromium, type Browser, type Dialog, type Page } from "playwright-core";
+import { type Browser, type Dialog, type Page } from "playwright-core";
 import { loadCatalog } from "../../runtime/catalog.ts";
 import type { FlowDocument } from "../../runtime/core/flow-format.ts";
 import { PACKAGE_ROOT, SHIPPED_FLOWS_DIR } from "../../runtime/paths.ts";
 import type { Logger } from "../../runtime/sdk/define.ts";
 import { serve, type Served } from "../../runtime/serve.ts";
+import { launchChromium, SKIP_WITHOUT_CHROMIUM } from "./browser.ts";
 import { buildEditorIfStale, EDITOR_DIST } from "./build.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const PASSWORD = "e2e admin password";
 const USER_PASSWORD = "e2e user password";
 const DOCS = join(PACKAGE_ROOT, "docs");
 const FLOW = "hist";
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` to run the browser tests`;
+const skip = SKIP_WITHOUT_CHROMIUM;
 
 const serverErrors: string[] = [];
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: (message) => void serverErrors.push(message) };
@@ -71,12 +71,7 @@ describe("versions, deploys, conflicts and roles in the browser editor", { skip,
       method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "admin", password: PASSWORD }),
     });
     adminToken = ((await login.json()) as { token: string }).token;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-      env: { ...process.env, XDG_CONFIG_HOME: join(temp, "xdg") },
-    });
+    browser = await launchChromium(temp);
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.setDefaultTimeout(10_000);
     page.on("pageerror", (error) => pageErrors.push(error.message));
