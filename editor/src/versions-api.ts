@@ -1,27 +1,11 @@
 /** The admin API's version, deploy and identity routes as the history panel, deploy progress and role checks use them. */
 import type { FlowDocument } from "../../runtime/core/flow-format.ts";
-import type { FlowDiff } from "../../runtime/store/types.ts";
+import type { DeploymentRecord, FlowDiff, FlowVersionInfo } from "../../runtime/store/types.ts";
 import { call, type FlowRecord } from "./api.ts";
 
-export interface VersionInfo {
-  readonly flowId: string;
-  readonly version: number;
-  readonly author: string;
-  readonly createdAt: string;
-  readonly hash: string;
-  readonly message: string;
-}
-
-export interface Deployment {
-  readonly id: string;
-  readonly flowId: string;
-  readonly version: number;
-  readonly by: string;
-  readonly at: string;
-  readonly outcome: "running" | "failed" | "rolled-back";
-  readonly durationMs: number;
-  readonly error?: { readonly code: string; readonly message: string };
-}
+/** The API answers with the store's own records: one definition, shared with the runtime. */
+export type VersionInfo = FlowVersionInfo;
+export type Deployment = DeploymentRecord;
 
 export interface FlowRecordFull extends FlowRecord {
   readonly lastGoodVersion?: number;
