@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
+import type { Logger } from "../../runtime/sdk/define.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -18,4 +19,10 @@ export function launchChromium(temp: string): Promise<Browser> {
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
     env: { ...process.env, XDG_CONFIG_HOME: join(temp, "xdg") },
   });
+}
+
+/** A server logger that keeps its error lines, so each browser suite can end by checking there were none. */
+export function errorCollectingLogger(errors: string[]): Logger {
+  const ignore = () => {};
+  return { debug: ignore, info: ignore, warn: ignore, error: (message) => void errors.push(message) };
 }

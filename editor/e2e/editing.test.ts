@@ -15,12 +15,13 @@ import type { FlowDocument } from "../../runtime/core/flow-format.ts";
 import { PACKAGE_ROOT, SHIPPED_FLOWS_DIR } from "../../runtime/paths.ts";
 import type { Logger } from "../../runtime/sdk/define.ts";
 import { serve, type Served } from "../../runtime/serve.ts";
-import { launchChromium, SKIP_WITHOUT_CHROMIUM } from "./browser.ts";
+import { errorCollectingLogger, launchChromium, SKIP_WITHOUT_CHROMIUM } from "./browser.ts";
 import { buildEditorIfStale, EDITOR_DIST } from "./build.ts";
 
 const DOCS = join(PACKAGE_ROOT, "docs");
 const skip = SKIP_WITHOUT_CHROMIUM;
-const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+const serverErrors: string[] = [];
+const quiet = errorCollectingLogger(serverErrors);
 
 const demo = (): FlowDocument => JSON.parse(readFileSync(join(SHIPPED_FLOWS_DIR, "pump-monitoring.json"), "utf8")) as FlowDocument;
 
@@ -478,5 +479,9 @@ describe("editing in the browser editor", { skip, timeout: 150_000 }, () => {
     assert.ok(Math.abs(placed.x - (pane.x + at.x)) < 4 && Math.abs(placed.y - (pane.y + at.y)) < 4, `the node's corner stays at the drop point (${placed.x},${placed.y} vs ${pane.x + at.x},${pane.y + at.y})`);
     await tab.close();
     assert.deepEqual(pageErrors, []);
+  });
+
+  it("left no server errors behind", () => {
+    assert.deepEqual(serverErrors, []);
   });
 });

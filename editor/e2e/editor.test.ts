@@ -14,7 +14,7 @@ import { loadCatalog } from "../../runtime/catalog.ts";
 import { PACKAGE_ROOT, SHIPPED_FLOWS_DIR } from "../../runtime/paths.ts";
 import type { Logger } from "../../runtime/sdk/define.ts";
 import { serve, type Served } from "../../runtime/serve.ts";
-import { launchChromium, SKIP_WITHOUT_CHROMIUM } from "./browser.ts";
+import { errorCollectingLogger, launchChromium, SKIP_WITHOUT_CHROMIUM } from "./browser.ts";
 import { buildEditorIfStale, EDITOR_DIST } from "./build.ts";
 
 const PASSWORD = "e2e admin password";
@@ -22,12 +22,7 @@ const DOCS = join(PACKAGE_ROOT, "docs");
 const skip = SKIP_WITHOUT_CHROMIUM;
 
 const serverErrors: string[] = [];
-const quiet: Logger = {
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: (message) => void serverErrors.push(message),
-};
+const quiet = errorCollectingLogger(serverErrors);
 
 describe("the browser editor", { skip, timeout: 120_000 }, () => {
   const temp = mkdtempSync(join(tmpdir(), "aiotflow-e2e-"));

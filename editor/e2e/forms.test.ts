@@ -15,11 +15,12 @@ import { loadCatalog } from "../../runtime/catalog.ts";
 import type { FlowDocument } from "../../runtime/core/flow-format.ts";
 import type { Logger } from "../../runtime/sdk/define.ts";
 import { serve, type Served } from "../../runtime/serve.ts";
-import { launchChromium, SKIP_WITHOUT_CHROMIUM } from "./browser.ts";
+import { errorCollectingLogger, launchChromium, SKIP_WITHOUT_CHROMIUM } from "./browser.ts";
 import { buildEditorIfStale, EDITOR_DIST } from "./build.ts";
 
 const skip = SKIP_WITHOUT_CHROMIUM;
-const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+const serverErrors: string[] = [];
+const quiet = errorCollectingLogger(serverErrors);
 
 const at = (x: number, y: number) => ({ x, y });
 const flow: FlowDocument = {
@@ -153,5 +154,9 @@ describe("the config forms in the browser editor", { skip, timeout: 120_000 }, (
     assert.doesNotMatch(text, /aiotflow nodes/);
     await dialog.getByRole("button", { name: "Cancel" }).click();
     assert.deepEqual(pageErrors, []);
+  });
+
+  it("left no server errors behind", () => {
+    assert.deepEqual(serverErrors, []);
   });
 });

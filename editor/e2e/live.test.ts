@@ -15,7 +15,7 @@ import { PACKAGE_ROOT } from "../../runtime/paths.ts";
 import { Config, defineNode, Secret, type Logger } from "../../runtime/sdk/index.ts";
 import { serve, type Served } from "../../runtime/serve.ts";
 import { flowOf } from "../../test/support/test-nodes.ts";
-import { launchChromium, SKIP_WITHOUT_CHROMIUM } from "./browser.ts";
+import { errorCollectingLogger, launchChromium, SKIP_WITHOUT_CHROMIUM } from "./browser.ts";
 import { buildEditorIfStale, EDITOR_DIST } from "./build.ts";
 
 const PASSWORD = "e2e live admin password";
@@ -40,7 +40,7 @@ const brokerLogin = defineNode({
 });
 
 const serverErrors: string[] = [];
-const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: (message) => void serverErrors.push(message) };
+const quiet = errorCollectingLogger(serverErrors);
 
 /** Two pumps every 100 ms into a debug sink, a window with its own debug sink, an unwired threshold and range check. */
 const wired = flowOf(

@@ -17,7 +17,7 @@ import type { FlowDocument } from "../../runtime/core/flow-format.ts";
 import { PACKAGE_ROOT, SHIPPED_FLOWS_DIR } from "../../runtime/paths.ts";
 import type { Logger } from "../../runtime/sdk/define.ts";
 import { serve, type Served } from "../../runtime/serve.ts";
-import { launchChromium, SKIP_WITHOUT_CHROMIUM } from "./browser.ts";
+import { errorCollectingLogger, launchChromium, SKIP_WITHOUT_CHROMIUM } from "./browser.ts";
 import { buildEditorIfStale, EDITOR_DIST } from "./build.ts";
 
 const PASSWORD = "e2e admin password";
@@ -27,7 +27,7 @@ const FLOW = "hist";
 const skip = SKIP_WITHOUT_CHROMIUM;
 
 const serverErrors: string[] = [];
-const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: (message) => void serverErrors.push(message) };
+const quiet = errorCollectingLogger(serverErrors);
 
 describe("versions, deploys, conflicts and roles in the browser editor", { skip, timeout: 180_000 }, () => {
   const temp = mkdtempSync(join(tmpdir(), "aiotflow-e2e-versions-"));
