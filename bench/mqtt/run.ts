@@ -15,6 +15,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { startMosquitto, type Mosquitto } from "../../test/support/mosquitto.ts";
 import { median, percentile } from "../chain/stats.ts";
 import { buildCompiled, repoRoot, writeResultsAndFinish } from "../children.ts";
+import { publishPacket, RawMqttClient } from "./raw-client.ts";
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     "qos1-n": { type: "string", default: "20000" },
     quick: { type: "boolean", default: false },
     "no-build": { type: "boolean", default: false },
+    "no-pin": { type: "boolean", default: false },
   },
 });
 const quick = values.quick;
@@ -35,6 +37,10 @@ const QOS1_N = quick ? 5_000 : Number(values["qos1-n"]);
 const TARGETS = { throughput: ">= 3x node-red", cpu_us_per_msg: "<= 1/3 of node-red", p99_at_2000: "< 1 ms", qos1_loss: "0" };
 
 type System = "aiotflow" | "node-red";
+// As PEER-BASELINE.md measured Node-RED: the system alone on CPU 1; broker, publisher and subscriber
+// on CPU 0. Unpinned on 2 cores the drain rate is bimodal, decided by where the scheduler puts whom.
+const PIN = !values["no-pin"] && spawnSync("taskset", ["-V"]).status === 0;
+const pin = (pid: number, cpu: number) => PIN && spawnSync("taskset", ["-a", "-pc", String(cpu), String(pid)], { stdio: "ignore" });
 const compiled = join(repoRoot, "dist", "bench", "mqtt", "aiotflow.js");
 
 /** A system process with the line protocol of aiotflow.ts / node-red.cjs. */
@@ -73,16 +79,42 @@ function startSystem(system: System, broker: Mosquitto, qos: number): SystemProc
   const argv = system === "aiotflow"
     ? (existsSync(compiled) ? [compiled] : ["--import", "tsx", join(repoRoot, "bench", "mqtt", "aiotflow.ts")]).concat(["--url", broker.url, "--qos", String(qos)])
     : [join(repoRoot, "bench", "mqtt", "node-red.cjs"), "--port", String(broker.port), "--qos", String(qos)];
-  return new SystemProcess(spawn(process.execPath, argv, { cwd: repoRoot, stdio: ["pipe", "pipe", "pipe"] }));
+  const [command, args] = PIN ? ["taskset", ["-c", "1", process.execPath, ...argv]] : [process.execPath, argv];
+  return new SystemProcess(spawn(command, args as string[], { cwd: repoRoot, stdio: ["pipe", "pipe", "pipe"] }));
 }
 
-interface Load {
-  readonly publisher: MqttClient;
-  readonly subscriber: MqttClient;
+interface Received {
   received: number;
   readonly seen: Set<number>;
   latencies: number[];
   lastAt: number;
+}
+
+interface Load extends Received {
+  readonly publisher: MqttClient;
+  readonly subscriber: MqttClient;
+}
+
+interface RawLoad extends Received {
+  readonly publisher: RawMqttClient;
+  readonly subscriber: RawMqttClient;
+}
+
+/** QoS 0 load tools on the raw client: cheap enough per message not to be what is measured. */
+async function connectRawLoad(broker: Mosquitto): Promise<RawLoad> {
+  const publisher = await RawMqttClient.connect(broker.port, "bench-publisher");
+  const subscriber = await RawMqttClient.connect(broker.port, "bench-subscriber");
+  const load: RawLoad = { publisher, subscriber, received: 0, seen: new Set(), latencies: [], lastAt: 0 };
+  subscriber.onPublish = (_topic, body) => {
+    const now = performance.now();
+    const msg = JSON.parse(body.toString()) as { i: number; t: number };
+    load.received++;
+    load.seen.add(msg.i);
+    load.latencies.push(now - msg.t);
+    load.lastAt = now;
+  };
+  await subscriber.subscribe("bench/out/#");
+  return load;
 }
 
 async function connectLoad(broker: Mosquitto, qos: 0 | 1): Promise<Load> {
@@ -102,7 +134,7 @@ async function connectLoad(broker: Mosquitto, qos: 0 | 1): Promise<Load> {
 }
 
 /** Waits until everything arrived or nothing arrived for `quietMs`. */
-async function drained(load: Load, expected: number, quietMs = 2_000): Promise<void> {
+async function drained(load: Received, expected: number, quietMs = 2_000): Promise<void> {
   let last = load.received;
   let since = performance.now();
   while (load.seen.size < expected) {
@@ -116,29 +148,42 @@ async function drained(load: Load, expected: number, quietMs = 2_000): Promise<v
 
 const body = (i: number) => JSON.stringify({ i, v: i % 100, t: performance.now() });
 
-/** As fast as the publisher can write, in chunks that let the socket drain. */
-async function maxRate(load: Load, n: number, qos: 0 | 1): Promise<void> {
+const packetOf = (i: number) => publishPacket(`bench/in/pump-${i % 10}`, body(i));
+
+/** QoS 0 as fast as the socket takes it: 100 packets per write, waiting only when it is full. */
+async function maxRate0(load: RawLoad, n: number): Promise<void> {
+  for (let i = 0; i < n; ) {
+    const end = Math.min(n, i + 100);
+    const packets: Buffer[] = [];
+    for (; i < end; i++) packets.push(packetOf(i));
+    const full = load.publisher.write(Buffer.concat(packets));
+    if (full) await full;
+    // Let the subscriber's arrivals be read while publishing, as separate processes would.
+    if (i % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** QoS 1 at max rate on mqtt.js, 1,000 awaiting PUBACK at most. */
+async function maxRate1(load: Load, n: number): Promise<void> {
   for (let i = 0; i < n; ) {
     const end = Math.min(n, i + 1000);
-    if (qos === 0) {
-      // No promise per message: the load generator must outrun the system it feeds.
-      for (; i < end - 1; i++) load.publisher.publish(`bench/in/pump-${i % 10}`, body(i), { qos });
-      await load.publisher.publishAsync(`bench/in/pump-${i % 10}`, body(i), { qos });
-      i++;
-      continue;
-    }
     const acks: Promise<unknown>[] = [];
-    for (; i < end; i++) acks.push(load.publisher.publishAsync(`bench/in/pump-${i % 10}`, body(i), { qos }));
+    for (; i < end; i++) acks.push(load.publisher.publishAsync(`bench/in/pump-${i % 10}`, body(i), { qos: 1 }));
     await Promise.all(acks);
   }
 }
 
-async function paced(load: Load, rate: number, seconds: number, offset: number): Promise<number> {
+/** A fixed rate in 1 ms slots, each slot's messages in one write. */
+async function paced(load: RawLoad, rate: number, seconds: number, offset: number): Promise<number> {
   const total = rate * seconds;
   const start = performance.now();
   for (let i = 0; i < total; ) {
-    const due = Math.floor(((performance.now() - start) / 1000) * rate);
-    for (; i < Math.min(due, total); i++) load.publisher.publish(`bench/in/pump-${i % 10}`, body(offset + i), { qos: 0 });
+    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
+    if (due > i) {
+      const packets: Buffer[] = [];
+      for (; i < due; i++) packets.push(packetOf(offset + i));
+      load.publisher.write(Buffer.concat(packets));
+    }
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
   return total;
@@ -149,14 +194,15 @@ async function measure(system: System): Promise<Record<string, unknown>> {
   // QoS 0: max rate, then 2,000 msgs/s.
   {
     const broker = await startMosquitto();
+    pin(broker.pid, 0);
     const proc = startSystem(system, broker, 0);
     try {
       const ready = await proc.next(60_000);
       if (ready["version"]) result["version"] = ready["version"];
-      const load = await connectLoad(broker, 0);
+      const load = await connectRawLoad(broker);
       const cpu0 = (await proc.ask("cpu"))["cpu_ms"] as number;
       const t0 = performance.now();
-      await maxRate(load, N, 0);
+      await maxRate0(load, N);
       await drained(load, N);
       const cpu1 = (await proc.ask("cpu"))["cpu_ms"] as number;
       const elapsed = load.lastAt - t0;
@@ -170,8 +216,8 @@ async function measure(system: System): Promise<Record<string, unknown>> {
       await drained(load, sent, 1_000);
       const sorted = Float64Array.from(load.latencies).sort();
       Object.assign(result, { rate_msgs_per_s: RATE, rate_sent: sent, rate_received: load.seen.size, p50_ms: percentile(sorted, 50), p99_ms: percentile(sorted, 99), max_ms: sorted[sorted.length - 1] });
-      await load.publisher.endAsync();
-      await load.subscriber.endAsync();
+      await load.publisher.end();
+      await load.subscriber.end();
       result["peak_rss_mb"] = (await proc.ask("exit"))["peak_rss_mb"];
     } finally {
       proc.proc.kill();
@@ -181,12 +227,13 @@ async function measure(system: System): Promise<Record<string, unknown>> {
   // QoS 1 end to end at max rate: how many are lost.
   {
     const broker = await startMosquitto();
+    pin(broker.pid, 0);
     const proc = startSystem(system, broker, 1);
     try {
       await proc.next(60_000);
       const load = await connectLoad(broker, 1);
       const t0 = performance.now();
-      await maxRate(load, QOS1_N, 1);
+      await maxRate1(load, QOS1_N);
       await drained(load, QOS1_N, 3_000);
       Object.assign(result, { qos1_published: QOS1_N, qos1_received: load.seen.size, qos1_lost: QOS1_N - load.seen.size, qos1_msgs_per_s: (load.seen.size / (load.lastAt - t0)) * 1000 });
       await load.publisher.endAsync();
@@ -213,7 +260,8 @@ async function main(): Promise<void> {
       if (!existsSync(compiled)) spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: repoRoot, stdio: "ignore" });
     }
   }
-  console.log(`mqtt: ${RUNS} run(s) per system, ${N} msgs at QoS 0 max rate, ${RATE} msgs/s for ${RATE_S} s, ${QOS1_N} msgs at QoS 1; node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+  pin(process.pid, 0);
+  console.log(`mqtt: ${PIN ? "pinned (system on CPU 1; broker, publisher, subscriber on CPU 0)" : "not pinned"}; ${RUNS} run(s) per system, ${N} msgs at QoS 0 max rate, ${RATE} msgs/s for ${RATE_S} s, ${QOS1_N} msgs at QoS 1; node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
   const raw: Record<System, Array<Record<string, unknown>>> = { aiotflow: [], "node-red": [] };
   const failures: string[] = [];
   for (let run = 0; run < RUNS; run++) {
@@ -244,6 +292,8 @@ async function main(): Promise<void> {
   const output = {
     name: "mqtt", date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, load_average: os.loadavg(), runs: RUNS, quick,
     scenario: "publisher -> Mosquitto 2.0 -> MQTT in -> parse JSON -> map (v*2) -> MQTT out -> subscriber; publisher and subscriber in the orchestrator process",
+    load_tools: "QoS 0: a raw MQTT 3.1.1 client (bench/mqtt/raw-client.ts: pre-encoded PUBLISH packets, 100 per write; a streaming parser); QoS 1: mqtt.js 5",
+    pinning: PIN ? "taskset: the system on CPU 1; Mosquitto, publisher and subscriber on CPU 0 (as PEER-BASELINE.md)" : "none",
     systems, ratios, targets: TARGETS, targets_met: met,
   };
   writeResultsAndFinish("mqtt", output, { raw }, failures);

@@ -2,7 +2,8 @@ import { AiotError, Config, defineNode, errorMessage, isRecord, Type, type Messa
 import { CONNECTIONS, ConnectionRef } from "../../runtime/sdk/connections.ts";
 import { MQTT_BROKER, type MqttClient } from "../../runtime/sdk/mqtt.ts";
 import { OUTBOXES } from "../../runtime/sdk/outbox.ts";
-import { fillTemplate, placeholders } from "../sources/topic-template.ts";
+import { compileTemplate, placeholders } from "../sources/topic-template.ts";
+import { qos0WriterFor } from "./mqtt-qos0-writer.ts";
 
 interface Outgoing {
   readonly topic: string;
@@ -12,15 +13,21 @@ interface Outgoing {
 /** Records sent per round; QoS 1/2 wait for every acknowledgement of a round before the next. */
 const WINDOW = 512;
 
-/** Values a topic template may use: key, topic, meta.fields and the payload's scalar fields. */
-function templateValues(msg: Message): Record<string, string | undefined> {
-  const values: Record<string, string | undefined> = {};
-  if (isRecord(msg.payload)) for (const [name, v] of Object.entries(msg.payload)) if (typeof v !== "object") values[name] = String(v);
+/**
+ * A topic template placeholder's value: `key` and `topic` first, then mqtt-in's `meta.fields`, then the
+ * payload's scalar fields. Looked up per name, not tabulated per message (the hot path of a bridge).
+ */
+function templateValue(msg: Message, name: string): string | undefined {
+  if (name === "key") return msg.key;
+  if (name === "topic") return msg.topic;
   const fields = msg.meta?.["fields"];
-  if (isRecord(fields)) for (const [name, v] of Object.entries(fields)) values[name] = String(v);
-  values["topic"] = msg.topic;
-  values["key"] = msg.key;
-  return values;
+  if (isRecord(fields) && Object.hasOwn(fields, name)) return String(fields[name]);
+  const payload = msg.payload;
+  if (isRecord(payload) && Object.hasOwn(payload, name)) {
+    const value = payload[name];
+    return typeof value === "object" ? undefined : String(value);
+  }
+  return undefined;
 }
 
 export default defineNode({
@@ -34,6 +41,9 @@ export default defineNode({
 
 Payload: \`json\` (the payload, or \`payload[field]\`, as JSON), \`number\` (must be a finite number) or \`text\`.
 
+**MQTT 5 user properties**: \`userProperties\` (\`{ "origin": "gateway-7" }\`) go with every message on an MQTT 5
+connection (an MQTT 3.1.1 connection has no properties and sends none).
+
 **Store-and-forward**: at QoS 1/2 every message (at QoS 0 only those sent while the broker is away or a backlog
 drains) goes through a buffer in the data directory (\`outbox/<flow>/<node>.log\`)
 and is removed only once the broker took it (at QoS 1/2, once acknowledged). While the broker is away the buffer
@@ -45,6 +55,9 @@ fills; past \`buffer.maxMessages\`/\`maxBytes\` the oldest are dropped (BUFFER_O
     topic: Type.String({ minLength: 1, default: "{topic}", description: "Topic template, e.g. `plant/{site}/alarms/{key}`; `{topic}` reuses the incoming topic." }),
     qos: Type.Enum([0, 1, 2], { default: 1, description: "Publish QoS: 0 at most once, 1 at least once, 2 exactly once." }),
     retain: Type.Boolean({ default: false, description: "Ask the broker to keep the last message for new subscribers." }),
+    userProperties: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String(), {
+      description: "MQTT 5 user properties sent with every message, e.g. `{ \"origin\": \"gateway-7\" }` (ignored on an MQTT 3.1.1 connection).",
+    })),
     format: Type.Enum(["json", "number", "text"], { default: "json", description: "How the payload is written." }),
     field: Type.Optional(Type.String({ minLength: 1, description: "Publish only `payload[field]`." })),
     buffer: Type.Object({
@@ -58,6 +71,7 @@ fills; past \`buffer.maxMessages\`/\`maxBytes\` the oldest are dropped (BUFFER_O
   examples: [
     { title: "Forward readings", config: { connection: "plant-broker", topic: "aiotflow/{topic}", qos: 1 } },
     { title: "Alarm state per pump, retained", config: { connection: "plant-broker", topic: "plant/{site}/alarms/{key}", retain: true, qos: 1 } },
+    { title: "MQTT 5 user properties", config: { connection: "plant-broker", topic: "aiotflow/{topic}", qos: 1, userProperties: { origin: "gateway-7", schema: "reading/v1" } } },
     { title: "One value as a number", config: { connection: "plant-broker", topic: "pumps/{key}/vibration", format: "number", field: "vibration", qos: 0 } },
   ],
   check(config) {
@@ -69,7 +83,11 @@ fills; past \`buffer.maxMessages\`/\`maxBytes\` the oldest are dropped (BUFFER_O
     const lease = ctx.use(CONNECTIONS).acquire(MQTT_BROKER, config.connection, ctx);
     const outbox = ctx.use(OUTBOXES).open<Outgoing>(ctx, config.buffer);
     const qos = config.qos as 0 | 1 | 2;
+    const publishOptions = { qos, retain: config.retain, ...(config.userProperties ? { properties: { userProperties: config.userProperties } } : {}) };
+    // The QoS 0 shortcut writes packets without properties: with user properties QoS 0 goes the buffered way.
+    const qos0Shortcut = qos === 0 && config.userProperties === undefined;
     const fixedTopic = placeholders(config.topic).length === 0 ? config.topic : undefined;
+    const topicTemplate = compileTemplate(config.topic);
     let pumping = false;
     let scheduled = false;
     let removeListener: (() => void) | undefined;
@@ -86,7 +104,7 @@ fills; past \`buffer.maxMessages\`/\`maxBytes\` the oldest are dropped (BUFFER_O
     }
 
     function publish(client: MqttClient, item: Outgoing): Promise<void> {
-      return new Promise((resolve, reject) => client.publish(item.topic, item.body, { qos, retain: config.retain }, (error) => (error ? reject(error) : resolve())));
+      return new Promise((resolve, reject) => client.publish(item.topic, item.body, publishOptions, (error) => (error ? reject(error) : resolve())));
     }
 
     function countDrops(): void {
@@ -161,14 +179,13 @@ fills; past \`buffer.maxMessages\`/\`maxBytes\` the oldest are dropped (BUFFER_O
         const body = encode(msg);
         let topic = fixedTopic;
         if (topic === undefined) {
-          const filled = fillTemplate(config.topic, templateValues(msg));
-          if (filled.missing.length > 0) throw new AiotError("MESSAGE_SHAPE_INVALID", `the topic template needs ${filled.missing.map((n) => `{${n}}`).join(", ")}, which this message lacks`);
+          const filled = topicTemplate((name) => templateValue(msg, name));
+          if (filled.missing) throw new AiotError("MESSAGE_SHAPE_INVALID", `the topic template needs ${filled.missing.map((n) => `{${n}}`).join(", ")}, which this message lacks`);
           topic = filled.text;
         }
         // QoS 0 promises nothing once sent, so with the link up and no backlog it skips the disk buffer.
         const client = lease.client;
-        if (qos === 0 && client && outbox.length === 0 && !pumping) {
-          client.publish(topic, body, { qos: 0, retain: config.retain });
+        if (qos0Shortcut && client && outbox.length === 0 && !pumping && qos0WriterFor(client).publish(topic, body, config.retain)) {
           ctx.metrics.count("published");
           return;
         }

@@ -8,11 +8,19 @@ import {
   type Message,
 } from "../../runtime/sdk/index.ts";
 import { CONNECTIONS, ConnectionRef } from "../../runtime/sdk/connections.ts";
+import type { IPublishPacket } from "mqtt";
 import { MQTT_BROKER } from "../../runtime/sdk/mqtt.ts";
 import { emitError } from "./emit-error.ts";
 import { subscribe } from "./mqtt-subscription.ts";
 import { parseSparkplugTopic, SparkplugState } from "./sparkplug.ts";
-import { fillTemplate, parseTopicTemplate, placeholders } from "./topic-template.ts";
+import { compileTemplate, parseTopicTemplate, placeholders } from "./topic-template.ts";
+
+/** MQTT 5 user properties (a publisher's correlation id, line, shift) go along in `meta.mqtt`; 3.1.1 has none. */
+function withUserProperties<M extends object>(meta: M, packet: IPublishPacket | undefined): M | (M & { mqtt: { userProperties: UserProperties } }) {
+  const userProperties = packet?.properties?.userProperties;
+  return userProperties === undefined ? meta : { ...meta, mqtt: { userProperties } };
+}
+type UserProperties = NonNullable<NonNullable<IPublishPacket["properties"]>["userProperties"]>;
 
 /** Event time from a payload field: epoch ms, epoch seconds (below 10^11) or an ISO 8601 string. */
 export function eventTime(value: unknown): number | undefined {
@@ -38,6 +46,10 @@ fill \`key\` (e.g. \`{id}\`), \`field\` (e.g. \`{signal}\`) and \`meta.fields\`.
 **Formats**: \`json\` (an object, or any value when \`field\` wraps it), \`number\`, \`text\`, \`sparkplug\` (Sparkplug B
 protobuf on \`spBv1.0/#\`: NBIRTH/DBIRTH aliases resolve NDATA/DDATA metrics; NDEATH/DDEATH send an \`offline\` event
 on \`status\`, BIRTHs an \`online\` one; key = device, else edge node; 64-bit values become numbers).
+
+**MQTT 5**: user properties of a received message go to \`meta.mqtt.userProperties\` (\`{ name: value }\`, a
+repeated name as an array). A shared subscription \`$share/<group>/<filter>\` lets the broker split messages between
+the subscribers of a group, each message to one of them: give each subscriber its own connection (one client each).
 
 **Event time**: \`timeField\` of a JSON payload (epoch ms, epoch s, ISO 8601), the Sparkplug timestamp, else arrival time.
 
@@ -88,6 +100,8 @@ the node stops reading the socket (the broker queues) until it can take more.`,
     const sparkplug = new SparkplugState();
     const plainMeta = Object.freeze({ source: ctx.nodeId });
     const fixedField = config.field !== undefined && placeholders(config.field).length === 0 ? config.field : undefined;
+    const fieldTemplate = config.field !== undefined ? compileTemplate(config.field) : undefined;
+    const keyTemplate = config.key !== undefined ? compileTemplate(config.key) : undefined;
     const qos = config.qos as 0 | 1 | 2;
     let saturated = false;
     let stopped = true;
@@ -130,7 +144,7 @@ the node stops reading the socket (the broker queues) until it can take more.`,
       if (Object.keys(reading.values).length > 0) send({ topic, key, ts, payload: reading.values, meta });
     }
 
-    function onMessage(topic: string, bytes: Buffer): void {
+    function onMessage(topic: string, bytes: Buffer, packet?: IPublishPacket): void {
       if (stopped) return;
       const now = ctx.clock.now();
       if (config.format === "sparkplug") return onSparkplug(topic, bytes, now);
@@ -154,9 +168,10 @@ the node stops reading the socket (the broker queues) until it can take more.`,
         if (at === undefined) ctx.metrics.count("time_missing");
         else ts = at;
       }
-      const payload = config.field === undefined ? value : { [fixedField ?? fillTemplate(config.field, fields ?? {}).text]: value };
-      const key = config.key === undefined ? undefined : fillTemplate(config.key, fields ?? {}).text;
-      const meta = fields ? { source: ctx.nodeId, fields } : plainMeta;
+      const placeholder = (name: string) => fields?.[name];
+      const payload = fieldTemplate === undefined ? value : { [fixedField ?? fieldTemplate(placeholder).text]: value };
+      const key = keyTemplate === undefined ? undefined : keyTemplate(placeholder).text;
+      const meta = withUserProperties(fields ? { source: ctx.nodeId, fields } : plainMeta, packet);
       send(key === undefined ? { topic, ts, payload, meta } : { topic, key, ts, payload, meta });
     }
 

@@ -1,8 +1,10 @@
+import type { IPublishPacket } from "mqtt";
 import type { MqttClient } from "../../runtime/sdk/mqtt.ts";
-import { topicMatches } from "./topic-template.ts";
+import { filterMatcher } from "./topic-template.ts";
 
 type Gate = () => Promise<void> | undefined;
-type Handler = (topic: string, payload: Buffer) => void;
+/** `packet` carries MQTT 5 properties (user properties, content type), when the broker sent any. */
+type Handler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
 
 interface GateEntry {
   readonly gate: Gate;
@@ -53,8 +55,9 @@ export function subscribe(
   onError: (error: Error) => void,
 ): () => void {
   const state = stateOf(client);
-  const listener = (topic: string, payload: Buffer) => {
-    if (topicMatches(filter, topic)) handler(topic, payload);
+  const matches = filterMatcher(filter);
+  const listener = (topic: string, payload: Buffer, packet: IPublishPacket) => {
+    if (matches(topic)) handler(topic, payload, packet);
   };
   client.on("message", listener);
   let leave = () => {};

@@ -65,7 +65,20 @@ export function parseTopicTemplate(template: string): TopicTemplate {
 
 /** MQTT filter matching (`+` one level, `#` the rest), for clients shared by several subscriptions. */
 export function topicMatches(filter: string, topic: string): boolean {
+  return filterMatcher(filter)(topic);
+}
+
+/**
+ * A matcher for one filter, its levels split once: a shared client tests every arriving message
+ * against each subscription's filter, so the per-message work must not re-parse the filter.
+ */
+export function filterMatcher(filter: string): (topic: string) => boolean {
   const f = filter.replace(/^\$share\/[^/]+\//, "").split("/");
+  if (f.length === 1 && f[0] === "#") return (topic) => !topic.startsWith("$");
+  return (topic) => levelsMatch(f, topic);
+}
+
+function levelsMatch(f: readonly string[], topic: string): boolean {
   const t = topic.split("/");
   for (let i = 0; i < f.length; i++) {
     if (f[i] === "#") return !(i === 0 && topic.startsWith("$"));
@@ -79,18 +92,31 @@ export function topicMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
-/** Fills `{name}` placeholders from `values`; an unknown name is left as `{name}` and reported. */
-export function fillTemplate(template: string, values: Readonly<Record<string, string | undefined>>): { text: string; missing: string[] } {
-  const missing: string[] = [];
-  const text = template.replace(/\{([A-Za-z_]\w*)\}/g, (whole, name: string) => {
-    const value = values[name];
-    if (value === undefined) {
-      missing.push(name);
-      return whole;
+/**
+ * A template compiled once: literal pieces and placeholder names alternate, so filling it per message
+ * is a few concatenations with no regular expression and no table of every candidate value.
+ * `lookup` returns a placeholder's value; a name it cannot fill is reported in `missing`.
+ */
+export function compileTemplate(template: string): (lookup: (name: string) => string | undefined) => { text: string; missing: string[] | undefined } {
+  const literals: string[] = [];
+  const names: string[] = [];
+  let last = 0;
+  for (const match of template.matchAll(/\{([A-Za-z_]\w*)\}/g)) {
+    literals.push(template.slice(last, match.index));
+    names.push(match[1]!);
+    last = match.index + match[0].length;
+  }
+  literals.push(template.slice(last));
+  return (lookup) => {
+    let text = literals[0]!;
+    let missing: string[] | undefined;
+    for (let i = 0; i < names.length; i++) {
+      const value = lookup(names[i]!);
+      if (value === undefined) (missing ??= []).push(names[i]!);
+      text += (value ?? `{${names[i]!}}`) + literals[i + 1]!;
     }
-    return value;
-  });
-  return { text, missing };
+    return { text, missing };
+  };
 }
 
 /** The placeholder names a template uses. */
