@@ -29,12 +29,12 @@ function stateOf(client: MqttClient): ClientState {
     // mqtt.js reads the next packet only when handleMessage calls back: holding the callback while a
     // node's flow is saturated pauses the socket, so the broker queues instead of us.
     client.handleMessage = (_packet, callback) => {
-      const waits: Promise<void>[] = [];
+      let waits: Promise<void>[] | undefined; // allocated only when a node is saturated: this runs per packet
       for (const entry of gates) {
         const wait = entry.gate();
-        if (wait) waits.push(Promise.race([wait, entry.gone]));
+        if (wait) (waits ??= []).push(Promise.race([wait, entry.gone]));
       }
-      if (waits.length === 0) return callback();
+      if (waits === undefined) return callback();
       Promise.all(waits).then(() => callback(), () => callback());
     };
   }
