@@ -24,18 +24,36 @@ export function nodeFiles(root = NODES_DIR): string[] {
     .sort();
 }
 
+export interface CatalogOptions {
+  readonly root?: string;
+  /**
+   * Load only these node types (each lives in the file of its name): a headless runtime loads what its
+   * flow uses, not every node module and its libraries. A type with no file loads everything, so the
+   * flow's validation can still suggest the type that was meant.
+   */
+  readonly types?: Iterable<string> | undefined;
+}
+
 /**
  * Discovers the node catalog from the files in nodes/: no hand-kept list to forget to update.
  * `extra` adds definitions that live elsewhere (benchmarks, tests, plug-ins).
  */
-export async function loadCatalog(extra: readonly AnyNodeDefinition[] = [], root = NODES_DIR): Promise<Catalog> {
+export async function loadCatalog(extra: readonly AnyNodeDefinition[] = [], options: CatalogOptions = {}): Promise<Catalog> {
+  const root = options.root ?? NODES_DIR;
+  const extraTypes = new Set(extra.map((d) => d.type));
+  const wanted = options.types ? new Set([...options.types].filter((t) => !extraTypes.has(t))) : undefined;
+  let files = nodeFiles(root);
+  if (wanted) {
+    const named = files.filter((file) => wanted.has(basename(file, EXTENSION)));
+    if (named.length === wanted.size) files = named;
+  }
   const catalog = new Map<string, AnyNodeDefinition>();
   const add = (definition: AnyNodeDefinition, origin: string) => {
     const existing = catalog.get(definition.type);
     if (existing) throw new Error(`node type "${definition.type}" is defined twice (${origin})`);
     catalog.set(definition.type, definition);
   };
-  for (const file of nodeFiles(root)) {
+  for (const file of files) {
     const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
     if (!isNodeDefinition(module.default)) continue;
     if (module.default.type !== basename(file, EXTENSION)) {

@@ -30,6 +30,18 @@ export function loadFlowFile(file: string, catalog: Catalog): FlowFileResult {
   return { ok: false, problems: result.errors.map((error) => ({ error, location: locate(file, text, tree, error.details.path) })) };
 }
 
+/** The node types a flow file names; undefined when the file cannot tell (unreadable, not a flow): load them all. */
+export function nodeTypesOf(file: string): string[] | undefined {
+  try {
+    const nodes = (JSON.parse(readFileSync(file, "utf8").replace(/^\uFEFF/, "")) as { nodes?: unknown }).nodes;
+    if (!Array.isArray(nodes)) return undefined;
+    const types = nodes.map((n) => (n && typeof n === "object" ? (n as { type?: unknown }).type : undefined));
+    return types.every((t): t is string => typeof t === "string") ? [...new Set(types)] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `nodes[3].config.size` -> `file:line:col` of that value (or of its nearest existing parent). */
 export function locate(file: string, text: string, tree: JsonNode | undefined, path: string | undefined): string {
   if (!tree || !path || path === "$") return file;

@@ -53,7 +53,8 @@ async function main(): Promise<void> {
     ...(memoryRun ? { progress: { every: EVERY, onProgress: sampleMemory } } : {}),
   });
   const { source, sink } = createBenchNodes(probe);
-  const catalog = await loadCatalog([source, sink]);
+  // As `aiotflow run` does: only the node types the flow names are loaded.
+  const catalog = await loadCatalog([source, sink], { types: chainFlow(BATCH).nodes.map((n) => n.type) });
   const engine = new Engine({ catalog });
   if (memoryRun) sampleMemory(0);
 

@@ -4,7 +4,7 @@ import { createConnections, withConnections } from "../connections/index.ts";
 import { Engine, type DebugEvent } from "../core/engine.ts";
 import { createLogger } from "../core/logger.ts";
 import { FlowInvalidError } from "../core/validate.ts";
-import { loadFlowFile } from "../flow-file.ts";
+import { loadFlowFile, nodeTypesOf } from "../flow-file.ts";
 import { HttpIngressRegistry } from "../http-ingress.ts";
 import { ASSETS } from "../sdk/assets.ts";
 import { errorMessage, isAiotError } from "../sdk/errors.ts";
@@ -20,7 +20,8 @@ export async function run(positionals: string[], options: Options): Promise<numb
   const common = commonRunOptions("run", options);
   if (typeof common === "string") return usage("run", common);
   const { level, duration } = common;
-  const catalog = await loadCatalog();
+  // A gateway runs one flow: load the node types it names (and their libraries), not the whole catalog.
+  const catalog = await loadCatalog([], { types: nodeTypesOf(file) });
   const loaded = loadFlowFile(file, catalog);
   if (!loaded.ok) {
     printProblems(loaded.problems, false);
