@@ -25,6 +25,10 @@ import { DeployProgress, useDeployRunner } from "./DeployProgress.tsx";
 import { DiffGhosts } from "./DiffGhosts.tsx";
 import { useVersioning } from "./useVersioning.ts";
 import { VersionsPanel } from "./VersionsPanel.tsx";
+import { FlowConnectionsContext } from "./ConnectionPicker.tsx";
+import { ConnectionsPanel } from "./ConnectionsPanel.tsx";
+import { useConnections } from "./useConnections.ts";
+import { saveRefusal } from "../graph/save-refusal.ts";
 
 /** Node statuses of a flow that runs now, until live events update them. */
 async function runningStatuses(flowId: string): Promise<Map<string, LiveStatus>> {
@@ -71,7 +75,10 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
   const editing = useEditing({
     flow, catalog, meta, setNodes, setEdges, applyNodeChanges: onNodesChange, notify: setNotice,
     adoptMeta: (m) => { setMeta(m); setBaseVersion(flows.find((f) => f.id === m.id)?.latestVersion); },
+    adoptConnections: (connections) => setMeta(({ connections: _old, ...m }) => (connections ? { ...m, connections } : m)),
   });
+  // The flow's connections: the panel, and the pickers of node fields that name one (useConnections.ts).
+  const conns = useConnections({ flow, meta, setMeta, setNodes, selected, record: editing.record, notify: setNotice });
 
   const refreshFlows = useCallback(() => api.flows().then((r) => setFlows(r.flows), (e) => setNotice({ kind: "error", text: describeFailure(e) })), []);
   useEffect(() => void refreshFlows(), [refreshFlows]);
@@ -172,7 +179,8 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
         setNotice({ kind: "error", text: `A flow "${document.id}" is stored already: choose another id to save this one` });
         return;
       }
-      setNotice({ kind: "error", text: describeFailure(error) });
+      // What is wrong first (node and field), the API's code after it, smaller (graph/save-refusal.ts).
+      setNotice({ kind: "error", ...saveRefusal(error) });
       const conflict = error instanceof ApiFailure && error.code === "VERSION_CONFLICT" ? conflictOf(error.details, message) : undefined;
       if (conflict) versioning.setConflict(conflict);
     }
@@ -215,6 +223,7 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
     <CatalogContext.Provider value={catalog}>
       <StatusContext.Provider value={statuses}>
         <LiveContext.Provider value={live.store}>
+        <FlowConnectionsContext.Provider value={conns.context}>
         <div className="editor">
           <Toolbar
             meta={meta} baseVersion={baseVersion} flows={flows} notice={notice} problems={problems}
@@ -222,6 +231,7 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
             onRename={(name) => setMeta((m) => ({ ...m, name }))}
             onSave={(message) => void save(message)} onDeploy={() => void deploy()} onLogout={onLogout}
             dirty={versioning.dirty} historyOpen={versioning.historyOpen} onHistory={versioning.toggleHistory}
+            connectionsOpen={conns.open} onConnections={conns.toggle}
           />
           <Palette nodes={palette} onAdd={addNode} />
           <main className="canvas" onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = e.dataTransfer.types.includes("Files") ? "copy" : "move"; }} onDrop={onDrop}>
@@ -261,6 +271,7 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
                 onNotice={setNotice} onClose={versioning.closeHistory}
               />
             )}
+            {conns.open && <ConnectionsPanel {...conns.panel} nodes={nodes} restored={editing.restored} />}
             {deployer.state && <DeployProgress state={deployer.state} onClose={deployer.dismiss} />}
           </main>
           <div className="side">
@@ -286,6 +297,7 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
             />
           )}
         </div>
+        </FlowConnectionsContext.Provider>
         </LiveContext.Provider>
       </StatusContext.Provider>
     </CatalogContext.Provider>

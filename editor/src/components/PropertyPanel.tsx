@@ -60,7 +60,7 @@ export function PropertyPanel({ node, entry, onChange, upstreamFields = NONE }: 
 }
 
 /** The docs' simple markdown as React elements (text stays text: nothing is parsed as HTML). */
-function Docs({ text }: { text: string }) {
+export function Docs({ text }: { text: string }) {
   const blocks = useMemo(() => parseDocs(text), [text]);
   const inline = (parts: readonly Inline[]) =>
     parts.map((part, i) => (part.kind === "code" ? <code key={i}>{part.text}</code> : part.kind === "bold" ? <strong key={i}>{part.text}</strong> : part.text));

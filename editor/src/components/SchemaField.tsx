@@ -8,6 +8,7 @@ import { chosenVariant } from "../graph/config-check.ts";
 import { pickerOf } from "../graph/fields.ts";
 import { parseInline } from "../graph/markdown.ts";
 import { numberInputValue, parseLines, widgetOf } from "../graph/schema-form.ts";
+import { ConnectionPicker } from "./ConnectionPicker.tsx";
 import { FieldPicker, SecretPicker } from "./Pickers.tsx";
 
 interface FieldProps {
@@ -44,7 +45,9 @@ export function SchemaField(props: FieldProps) {
     return (
       <div className={isMissing ? "field missing-field" : "field"}>
         {label}
-        {picker === "secret" ? <SecretPicker {...pickerProps} /> : <FieldPicker {...pickerProps} list={picker === "field-list"} />}
+        {picker === "secret" ? <SecretPicker {...pickerProps} />
+          : picker === "connection" ? <ConnectionPicker {...pickerProps} type={field.connection ?? ""} path={path} />
+          : <FieldPicker {...pickerProps} list={picker === "field-list"} />}
         {help}
       </div>
     );

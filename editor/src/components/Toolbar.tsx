@@ -9,6 +9,8 @@ import { useUser } from "../session.ts";
 export interface Notice {
   readonly kind: "ok" | "info" | "error";
   readonly text: string;
+  /** Shown smaller after the text, e.g. the API's error code. */
+  readonly detail?: string | undefined;
 }
 
 interface Props {
@@ -27,6 +29,8 @@ interface Props {
   readonly dirty?: boolean;
   readonly historyOpen?: boolean;
   onHistory?(): void;
+  readonly connectionsOpen?: boolean;
+  onConnections?(): void;
 }
 
 export function Toolbar(props: Props) {
@@ -77,10 +81,13 @@ export function Toolbar(props: Props) {
       {props.onHistory && (
         <button type="button" aria-pressed={!!props.historyOpen} onClick={props.onHistory}>History</button>
       )}
+      {props.onConnections && (
+        <button type="button" aria-pressed={!!props.connectionsOpen} onClick={props.onConnections} title="The flow's connections: brokers, OPC UA endpoints, HTTP services">Connections</button>
+      )}
       {user && <span className="user" data-testid="user" title={`Signed in as ${user.username} (${user.role})`}>{user.username} · {user.role}</span>}
       <button type="button" className="logout" onClick={props.onLogout}>Log out</button>
       <div className="status-line">
-        {notice && <output className={`notice ${notice.kind}`} data-testid="notice">{notice.text}</output>}
+        {notice && <output className={`notice ${notice.kind}`} data-testid="notice">{notice.text}{notice.detail && <> <small className="notice-code">{notice.detail}</small></>}</output>}
         {problems.length > 0 && (
           <span className="problems" data-testid="problems">
             Missing config: {problems.map((p) => `${p.node} (${p.missing.join(", ")})`).join("; ")}

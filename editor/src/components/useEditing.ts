@@ -43,6 +43,8 @@ export interface EditingOptions {
   applyNodeChanges(changes: NodeChange<AiotNode>[]): void;
   /** Sets the flow's identity (and the version an edit of it starts from). */
   adoptMeta(meta: FlowMeta): void;
+  /** Sets the flow's connections (an undo/redo step of the Connections panel). */
+  adoptConnections?(connections: FlowMeta["connections"]): void;
   notify(notice: Notice): void;
 }
 
@@ -70,8 +72,9 @@ export function useEditing(options: EditingOptions) {
     setNodes(restorable(state.nodes, selectedNow));
     setEdges(restorable(state.edges, selectedNow));
     setRestored((n) => n + 1);
-    // Only an import changes which flow this is; renames are not undo steps.
+    // Only an import changes which flow this is; renames are not undo steps. Connection edits are.
     if (state.meta.id !== meta.id) adoptMeta(state.meta);
+    else if (state.meta.connections !== meta.connections) latest.current.adoptConnections?.(state.meta.connections);
   }, []);
 
   const undo = useCallback(() => {

@@ -54,7 +54,12 @@ export function useVersioning(meta: FlowMeta, nodes: AiotNode[], edges: Edge[]) 
     compareWith: useCallback((version: number, before: FlowDocument) => setCompare({ version, before }), []),
     endCompare: useCallback(() => setCompare(undefined), []),
     historyOpen,
-    toggleHistory: useCallback(() => setHistoryOpen((open) => !open), []),
+    // Closing by the toolbar button ends a compare too: one left running made the next opening
+    // of the panel fit the canvas to its highlights again, as if the user had pressed Compare.
+    toggleHistory: useCallback(() => {
+      if (historyOpen) setCompare(undefined);
+      setHistoryOpen(!historyOpen);
+    }, [historyOpen]),
     closeHistory: useCallback(() => { setHistoryOpen(false); setCompare(undefined); }, []),
     conflict,
     setConflict,

@@ -27,6 +27,8 @@ export interface JsonSchema {
   readonly secret?: boolean;
   /** UI hint from the node's schema, e.g. "field": the string names a payload field. */
   readonly widget?: string;
+  /** The string names one of the flow's connections of this type (the runtime's `ConnectionRef`). */
+  readonly connection?: string;
 }
 
 export interface CatalogNode {

@@ -6,10 +6,12 @@
  */
 import type { JsonSchema } from "./catalog.ts";
 
-export type Picker = "secret" | "field" | "field-list";
+export type Picker = "secret" | "field" | "field-list" | "connection";
 
 export function pickerOf(field: JsonSchema): Picker | undefined {
   if (field.secret) return "secret";
+  // The runtime's ConnectionRef: the string names one of the flow's connections of that type.
+  if (field.type === "string" && typeof field.connection === "string") return "connection";
   if (field.type === "string" && field.widget === "field") return "field";
   if (field.type === "array" && field.items?.type === "string" && (field.widget === "field" || field.items.widget === "field")) return "field-list";
   return undefined;
