@@ -4,6 +4,7 @@ import { MQTT_BROKER } from "../../runtime/sdk/mqtt.ts";
 import { emitError } from "./emit-error.ts";
 import { CODEC_TYPES, decodeFields, parseUplink, type Uplink } from "./lorawan-uplink.ts";
 import { subscribe } from "./mqtt-subscription.ts";
+import { ASSETS_DOCS, assetStamper, AssetsOption } from "./asset-stamp.ts";
 import { parseTopicTemplate } from "./topic-template.ts";
 
 const Decoder = Type.Union([
@@ -40,6 +41,8 @@ fixed-position fields (int8 ... float32, big or little endian, scaled) or \`expr
 \`length\` and \`fPort\` (safe expressions, no JavaScript). Key: TTS device id / ChirpStack DevEUI. Event time: the
 network server's receive time. \`meta.lorawan\`: network, devEui, fPort, fCnt, rssi, snr, gateway (the best one), gateways.
 
+${ASSETS_DOCS}
+
 Bad input (not JSON, not an uplink, a frame too short for the codec) goes to \`error\` as LORAWAN_UPLINK_INVALID /
 LORAWAN_DECODE_FAILED, counted; the node keeps reading.`,
   config: Config({
@@ -48,6 +51,7 @@ LORAWAN_DECODE_FAILED, counted; the node keeps reading.`,
     network: Type.Enum(["auto", "tts", "chirpstack"], { default: "auto", description: "Which network server's JSON; auto tells them apart by shape." }),
     qos: Type.Enum([0, 1, 2], { default: 1, description: "Subscription QoS." }),
     decoder: Decoder,
+    assets: AssetsOption,
   }),
   inputs: {},
   outputs: { out: { kind: "reading", description: "One reading per uplink." } },
@@ -74,6 +78,7 @@ LORAWAN_DECODE_FAILED, counted; the node keeps reading.`,
     return problems;
   },
   create(config, ctx) {
+    const stampAsset = assetStamper(ctx, config.assets);
     const lease = ctx.use(CONNECTIONS).acquire(MQTT_BROKER, config.connection, ctx);
     const filter = parseTopicTemplate(config.topic).filter;
     const decoder = config.decoder;
@@ -130,7 +135,8 @@ LORAWAN_DECODE_FAILED, counted; the node keeps reading.`,
         gateways: uplink.gateways,
         decodedBy: uplink.decoded ? "network" : decoder.kind,
       };
-      if (!ctx.emit("out", { topic, key: uplink.device, ts, payload, meta: { source: ctx.nodeId, lorawan } })) saturated = true;
+      const msg = { topic, key: uplink.device, ts, payload, meta: { source: ctx.nodeId, lorawan } };
+      if (!ctx.emit("out", stampAsset ? stampAsset(msg) : msg)) saturated = true;
     }
 
     const gate = () => (saturated ? ctx.writable().then(() => void (saturated = false)) : undefined);

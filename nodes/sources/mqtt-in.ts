@@ -12,13 +12,15 @@ import type { IPublishPacket } from "mqtt";
 import { MQTT_BROKER } from "../../runtime/sdk/mqtt.ts";
 import { emitError } from "./emit-error.ts";
 import { subscribe } from "./mqtt-subscription.ts";
+import { ASSETS_DOCS, assetStamper, AssetsOption } from "./asset-stamp.ts";
 import { parseSparkplugTopic, SparkplugState } from "./sparkplug.ts";
 import { compileTemplate, parseTopicTemplate, placeholders } from "./topic-template.ts";
 
 /** MQTT 5 user properties (a publisher's correlation id, line, shift) go along in `meta.mqtt`; 3.1.1 has none. */
 function withUserProperties<M extends object>(meta: M, packet: IPublishPacket | undefined): M | (M & { mqtt: { userProperties: UserProperties } }) {
   const userProperties = packet?.properties?.userProperties;
-  return userProperties === undefined ? meta : { ...meta, mqtt: { userProperties } };
+  // mqtt-packet hands a null-prototype object; a plain copy serialises and compares like any other meta.
+  return userProperties === undefined ? meta : { ...meta, mqtt: { userProperties: { ...userProperties } } };
 }
 type UserProperties = NonNullable<NonNullable<IPublishPacket["properties"]>["userProperties"]>;
 
@@ -53,6 +55,8 @@ the subscribers of a group, each message to one of them: give each subscriber it
 
 **Event time**: \`timeField\` of a JSON payload (epoch ms, epoch s, ISO 8601), the Sparkplug timestamp, else arrival time.
 
+${ASSETS_DOCS}
+
 **Bad input never stops the node**: a payload that does not parse or decode goes to the \`error\` port as
 MQTT_PAYLOAD_INVALID / SPARKPLUG_DECODE_FAILED / SPARKPLUG_ALIAS_UNKNOWN and is counted. When the flow is saturated
 the node stops reading the socket (the broker queues) until it can take more.`,
@@ -63,6 +67,7 @@ the node stops reading the socket (the broker queues) until it can take more.`,
     format: Type.Enum(["json", "number", "text", "sparkplug"], { default: "json", description: "How payloads are read." }),
     key: Type.Optional(Type.String({ minLength: 1, description: "Message key from topic placeholders, e.g. `{id}` or `{site}-{id}`." })),
     field: Type.Optional(Type.String({ minLength: 1, description: "Wrap the value as `{ <field>: value }`; may use placeholders (`{signal}`). Needed for number and text." })),
+    assets: AssetsOption,
     timeField: Type.Optional(Type.String({ minLength: 1, description: "JSON payload field with the event time (epoch ms, epoch s or ISO 8601); arrival time when absent." })),
   }),
   inputs: {},
@@ -84,6 +89,10 @@ the node stops reading the socket (the broker queues) until it can take more.`,
       names = parseTopicTemplate(config.topic).names;
     } catch (error) {
       problems.push({ path: "topic", message: `${errorMessage(error)} [MQTT_TOPIC_TEMPLATE_INVALID]` });
+    }
+    // A broker disconnects a client that subscribes to a malformed shared subscription, so refuse it at load time.
+    if (config.topic.startsWith("$share/") && !/^\$share\/[^/+#]+\/[^/]/.test(config.topic)) {
+      problems.push({ path: "topic", message: "a shared subscription is $share/<group>/<filter>, with a group name without / + # and a filter [MQTT_TOPIC_TEMPLATE_INVALID]" });
     }
     for (const at of ["key", "field"] as const) {
       for (const name of placeholders(config[at] ?? "")) {
@@ -108,8 +117,9 @@ the node stops reading the socket (the broker queues) until it can take more.`,
     let unsubscribe: (() => void) | undefined;
     let removeListener: (() => void) | undefined;
 
+    const stamp = assetStamper(ctx, config.assets);
     const send = (msg: Message) => {
-      if (!ctx.emit("out", msg)) saturated = true;
+      if (!ctx.emit("out", stamp ? stamp(msg) : msg)) saturated = true;
     };
     const gate = () => (saturated ? ctx.writable().then(() => void (saturated = false)) : undefined);
     const fail = (code: "MQTT_PAYLOAD_INVALID" | "SPARKPLUG_DECODE_FAILED", message: string, topic: string, now: number) =>

@@ -3,18 +3,19 @@ import { Engine, type FlowErrorEvent, type StatusEvent } from "../../runtime/cor
 import type { FlowDocument } from "../../runtime/core/flow-format.ts";
 import { ConnectionSupervisor, withConnections } from "../../runtime/connections/index.ts";
 import { loadConnectionTypes } from "../../runtime/connections/registry.ts";
+import type { Services } from "../../runtime/sdk/services.ts";
 import { probeNodes } from "./test-nodes.ts";
 
 /**
  * A flow on a real Engine with the real connection supervisor (fast backoff), the test's probe
  * nodes plus `nodes`, and every status and error event recorded.
  */
-export async function flowEngine(nodes: readonly AnyNodeDefinition[], options: { secrets?: Record<string, string>; dataDir?: string } = {}) {
+export async function flowEngine(nodes: readonly AnyNodeDefinition[], options: { secrets?: Record<string, string>; dataDir?: string; services?: Services } = {}) {
   const probe = probeNodes();
   const catalog = new Map<string, AnyNodeDefinition>([...probe.definitions, ...nodes].map((d) => [d.type, d]));
   const secrets = (name: string) => options.secrets?.[name];
   const connections = new ConnectionSupervisor({ types: await loadConnectionTypes(), secrets, backoff: { initialMs: 50, maxMs: 400 }, testTimeoutMs: 3_000 });
-  const engine = new Engine({ catalog, secrets, connections, services: withConnections(undefined, connections, options.dataDir), ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
+  const engine = new Engine({ catalog, secrets, connections, services: withConnections(options.services, connections, options.dataDir), ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
   const statuses: StatusEvent[] = [];
   const errors: FlowErrorEvent[] = [];
   engine.on("status", (e) => void statuses.push(e));
