@@ -1,7 +1,7 @@
 import { AiotError, Config, defineNode, errorMessage, isRecord, Type, type Message } from "../../runtime/sdk/index.ts";
 import { CONNECTIONS, ConnectionRef } from "../../runtime/sdk/connections.ts";
 import { MQTT_BROKER, type MqttClient } from "../../runtime/sdk/mqtt.ts";
-import { OUTBOXES } from "../../runtime/sdk/outbox.ts";
+import { dropReporter, OUTBOXES } from "../../runtime/sdk/outbox.ts";
 import { compileTemplate, placeholders } from "../sources/topic-template.ts";
 import { qos0WriterFor } from "./mqtt-qos0-writer.ts";
 
@@ -55,7 +55,7 @@ fills; past \`buffer.maxMessages\`/\`maxBytes\` the oldest are dropped (BUFFER_O
     topic: Type.String({ minLength: 1, default: "{topic}", description: "Topic template, e.g. `plant/{site}/alarms/{key}`; `{topic}` reuses the incoming topic." }),
     qos: Type.Enum([0, 1, 2], { default: 1, description: "Publish QoS: 0 at most once, 1 at least once, 2 exactly once." }),
     retain: Type.Boolean({ default: false, description: "Ask the broker to keep the last message for new subscribers." }),
-    userProperties: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String(), {
+    userProperties: Type.Optional(Type.Record(Type.String(), Type.String(), {
       description: "MQTT 5 user properties sent with every message, e.g. `{ \"origin\": \"gateway-7\" }` (ignored on an MQTT 3.1.1 connection).",
     })),
     format: Type.Enum(["json", "number", "text"], { default: "json", description: "How the payload is written." }),
@@ -91,7 +91,6 @@ fills; past \`buffer.maxMessages\`/\`maxBytes\` the oldest are dropped (BUFFER_O
     let pumping = false;
     let scheduled = false;
     let removeListener: (() => void) | undefined;
-    let reported = { overflow: 0, expired: 0 };
 
     function encode(msg: Message): string {
       const value = config.field === undefined ? msg.payload : isRecord(msg.payload) ? msg.payload[config.field] : undefined;
@@ -107,18 +106,7 @@ fills; past \`buffer.maxMessages\`/\`maxBytes\` the oldest are dropped (BUFFER_O
       return new Promise((resolve, reject) => client.publish(item.topic, item.body, publishOptions, (error) => (error ? reject(error) : resolve())));
     }
 
-    function countDrops(): void {
-      const { overflow, expired } = outbox.dropped;
-      if (overflow > reported.overflow) {
-        ctx.metrics.count("buffer_dropped_overflow", overflow - reported.overflow);
-        ctx.log.warn(`store-and-forward buffer full: ${overflow - reported.overflow} oldest message(s) dropped`, { code: "BUFFER_OVERFLOW" });
-      }
-      if (expired > reported.expired) {
-        ctx.metrics.count("buffer_dropped_expired", expired - reported.expired);
-        ctx.log.warn(`${expired - reported.expired} buffered message(s) expired unsent`, { code: "BUFFER_EXPIRED" });
-      }
-      reported = { overflow, expired };
-    }
+    const countDrops = dropReporter(outbox, ctx);
 
     /** Sends what the buffer holds, a window at a time, while the broker is connected. */
     async function pump(): Promise<void> {

@@ -3,6 +3,7 @@ import { CONNECTIONS, ConnectionRef } from "../../runtime/sdk/connections.ts";
 import { AiotError, Config, defineNode, errorMessage, isAiotError, Type, type TimerHandle } from "../../runtime/sdk/index.ts";
 import { OPCUA_ENDPOINT, type OpcuaLink } from "../../runtime/sdk/opcua.ts";
 import { emitError } from "./emit-error.ts";
+import { ASSETS_DOCS, assetStamper, AssetsOption } from "./asset-stamp.ts";
 import { isMissingNode, loadOpcua, nodeReferenceProblem, plainValue, qualityOf, resolveReference, VALUE_ATTRIBUTE } from "./opcua-item.ts";
 
 const item = Type.Object({
@@ -22,6 +23,9 @@ const deadband = Type.Union([
     value: Type.Number({ exclusiveMinimum: 0, maximum: 100, description: "Percent of the EURange." }),
   }, { additionalProperties: false, description: "Percent deadband." }),
 ], { default: { type: "none" }, description: "Server-side filter against noise: none, absolute or percent of EURange." });
+
+/** What a server answers when a variable cannot take a percent deadband (it is no AnalogItem or has no EURange). */
+const FILTER_REFUSED = new Set(["BadMonitoredItemFilterUnsupported", "BadFilterNotAllowed", "BadDeadbandFilterInvalid"]);
 
 const mode = Type.Union([
   Type.Object({
@@ -60,8 +64,11 @@ the arrival time. Values whose status is not Good are passed on flagged (counted
 them downstream by \`meta.quality\`.
 
 Bad input: a node that does not exist (or a browse path leading nowhere) goes to the error port as
-OPCUA_NODE_NOT_FOUND naming it, and the other items keep running. Connection problems (refused, wrong
+OPCUA_NODE_NOT_FOUND naming it, and the other items keep running. A percent deadband on a variable that is not
+an analog item with an EURange goes there as OPCUA_DEADBAND_UNSUPPORTED; that item is not monitored, the rest are. Connection problems (refused, wrong
 credentials, untrusted certificate, server gone) show in the node's status, and it resubscribes on reconnect.
+
+${ASSETS_DOCS}
 
 Example: \`{ "connection": "pump-plc", "key": "pump-1", "items": [{ "node": "ns=1;s=Pump1.Speed", "field": "speed" }] }\``,
   config: Config({
@@ -70,6 +77,7 @@ Example: \`{ "connection": "pump-plc", "key": "pump-1", "items": [{ "node": "ns=
     mode,
     key: Type.Optional(Type.String({ minLength: 1, description: "Message key (asset or device id) for items without their own." })),
     topic: Type.String({ default: "opcua", description: "Topic prefix; messages go out as <topic>/<key>." }),
+    assets: AssetsOption,
     timestamp: Type.Enum(["server", "source"], { default: "server", description: "Event time from the server's timestamp or the source (device) timestamp." }),
   }),
   inputs: {},
@@ -80,6 +88,8 @@ Example: \`{ "connection": "pump-plc", "key": "pump-1", "items": [{ "node": "ns=
     ] } },
     { title: "Noisy temperature, absolute deadband", config: { connection: "pump-plc", key: "pump-1", items: [{ node: "ns=1;s=Pump1.Temperature", field: "temperature" }],
       mode: { type: "subscribe", samplingIntervalMs: 1000, publishingIntervalMs: 1000, queueSize: 10, deadband: { type: "absolute", value: 0.5 } } } },
+    { title: "Pressure, 2 % of its EURange", description: "A percent deadband needs an AnalogItem with an EURange: 2 % of 0..10 bar reports changes above 0.2 bar.",
+      config: { connection: "pump-plc", key: "pump-1", items: [{ node: "ns=1;s=Pump1.OutletPressure", field: "pressure" }], mode: { type: "subscribe", samplingIntervalMs: 500, publishingIntervalMs: 1000, queueSize: 10, deadband: { type: "percent", value: 2 } } } },
     { title: "Poll every 5 s", config: { connection: "pump-plc", items: [{ node: "ns=2;i=1001", field: "level", key: "tank-3" }], mode: { type: "poll", intervalMs: 5000 } } },
   ],
   check(config) {
@@ -95,6 +105,7 @@ Example: \`{ "connection": "pump-plc", "key": "pump-1", "items": [{ "node": "ns=
       const key = it.key ?? config.key;
       return { ...it, key, topic: key ? `${config.topic}/${key}` : config.topic };
     });
+    const stampAsset = assetStamper(ctx, config.assets);
     let subscription: ClientSubscription | undefined;
     let pollTimer: TimerHandle | undefined;
     let removeConnected: (() => void) | undefined;
@@ -120,7 +131,8 @@ Example: \`{ "connection": "pump-plc", "key": "pump-1", "items": [{ "node": "ns=
       const stamp = config.timestamp === "server" ? dataValue.serverTimestamp ?? dataValue.sourceTimestamp : dataValue.sourceTimestamp ?? dataValue.serverTimestamp;
       const meta = { source: ctx.nodeId, nodeId, quality, status: dataValue.statusCode.name, ...(dataValue.sourceTimestamp ? { sourceTime: dataValue.sourceTimestamp.getTime() } : {}) };
       // Subscriptions cannot be paused per message; the engine's queues absorb bursts, counted when full.
-      ctx.emit("out", { topic: it.topic, ...(it.key ? { key: it.key } : {}), ts: stamp?.getTime() ?? ctx.clock.now(), payload: { [it.field]: plainValue(dataValue) }, meta });
+      const msg = { topic: it.topic, ...(it.key ? { key: it.key } : {}), ts: stamp?.getTime() ?? ctx.clock.now(), payload: { [it.field]: plainValue(dataValue) }, meta };
+      ctx.emit("out", stampAsset ? stampAsset(msg) : msg);
     }
 
     /** Resolves every item's NodeId; a browse path that leads nowhere is reported and left out. */
@@ -156,6 +168,10 @@ Example: \`{ "connection": "pump-plc", "key": "pump-1", "items": [{ "node": "ns=
         if (mine !== generation) return;
         const status = monitored.statusCode;
         if (status && !status.isGood()) {
+          if (band.type === "percent" && FILTER_REFUSED.has(status.name)) {
+            report(index, new AiotError("OPCUA_DEADBAND_UNSUPPORTED", `a percent deadband needs an analog item with an EURange, which ${nodeId} lacks (${status.name})`, { nodeId }));
+            continue;
+          }
           const code = isMissingNode(status) ? "OPCUA_NODE_NOT_FOUND" : "NODE_START_FAILED";
           report(index, new AiotError(code, `cannot monitor ${nodeId}: ${status.name}`, { nodeId }));
           continue;

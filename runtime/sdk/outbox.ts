@@ -1,4 +1,5 @@
 import type { Clock } from "./clock.ts";
+import type { NodeContext } from "./define.ts";
 import { serviceKey } from "./services.ts";
 
 /**
@@ -42,3 +43,26 @@ export interface Outboxes {
 }
 
 export const OUTBOXES = serviceKey<Outboxes>("outboxes");
+
+/**
+ * What an output node calls after pushing or peeking: reports the records its outbox dropped since
+ * the last call (counters `buffer_dropped_overflow` / `buffer_dropped_expired`, a BUFFER_OVERFLOW /
+ * BUFFER_EXPIRED warning each) and returns how many were dropped, all from the head of the queue.
+ */
+export function dropReporter(outbox: Outbox<unknown>, ctx: Pick<NodeContext<string>, "metrics" | "log">): () => number {
+  let reported = { overflow: 0, expired: 0 };
+  return () => {
+    const { overflow, expired } = outbox.dropped;
+    if (overflow > reported.overflow) {
+      ctx.metrics.count("buffer_dropped_overflow", overflow - reported.overflow);
+      ctx.log.warn(`store-and-forward buffer full: ${overflow - reported.overflow} oldest message(s) dropped`, { code: "BUFFER_OVERFLOW" });
+    }
+    if (expired > reported.expired) {
+      ctx.metrics.count("buffer_dropped_expired", expired - reported.expired);
+      ctx.log.warn(`${expired - reported.expired} buffered message(s) expired unsent`, { code: "BUFFER_EXPIRED" });
+    }
+    const dropped = overflow - reported.overflow + (expired - reported.expired);
+    reported = { overflow, expired };
+    return dropped;
+  };
+}

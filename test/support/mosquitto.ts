@@ -19,7 +19,7 @@ export interface MosquittoOptions {
   /** user -> password; anonymous logins are then refused. */
   readonly users?: Readonly<Record<string, string>>;
   /** PEM files for a TLS listener (mqtts). */
-  readonly tls?: { readonly ca: string; readonly cert: string; readonly key: string };
+  readonly tls?: { readonly ca: string; readonly cert: string; readonly key: string; readonly requireClientCertificate?: boolean };
   readonly port?: number;
   /** Keep sessions and queued messages in this directory across a stop and a restart. */
   readonly persistDir?: string;
@@ -46,6 +46,8 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     lines.push("allow_anonymous false", `password_file ${file}`);
   } else lines.push("allow_anonymous true");
   if (options.tls) lines.push(`cafile ${options.tls.ca}`, `certfile ${options.tls.cert}`, `keyfile ${options.tls.key}`);
+  // Mutual TLS: the broker then refuses any client without a certificate signed by `ca`.
+  if (options.tls?.requireClientCertificate) lines.push("require_certificate true");
   writeFileSync(join(dir, "mosquitto.conf"), `${lines.join("\n")}\n`);
   const child: ChildProcess = spawn(MOSQUITTO, ["-c", join(dir, "mosquitto.conf")], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";

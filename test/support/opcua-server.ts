@@ -1,6 +1,7 @@
 /**
  * An in-process node-opcua server for tests: one pump (Speed, Vibration, Temperature changing every
- * 100 ms, a writable Setpoint, a writable Int32 Mode) on a free loopback port. Certificates live under
+ * 100 ms, a writable Setpoint, a writable Int32 Mode, and OutletPressure, an AnalogItem with an EURange of
+ * 0..10 bar for percent deadbands, changed only by `set`) on a free loopback port. Certificates live under
  * the temp dir (never ~/.config); anonymous and user/password logins; security None and Basic256Sha256.
  *
  * @example
@@ -31,9 +32,9 @@ export interface OpcuaTestServer {
   /** The server's own PKI folder (its certificate is in `own/certs`). */
   readonly pkiDir: string;
   /** `ns=<i>;s=Pump1.<name>` for a pump variable. */
-  nodeId(name: "Speed" | "Vibration" | "Temperature" | "Setpoint" | "Mode"): string;
+  nodeId(name: "Speed" | "Vibration" | "Temperature" | "Setpoint" | "Mode" | "OutletPressure"): string;
   /** Pushes a value with a status code (for quality tests); the ticking signals keep their own values. */
-  set(name: "Speed" | "Vibration" | "Temperature", value: number, status?: StatusCode): void;
+  set(name: "Speed" | "Vibration" | "Temperature" | "OutletPressure", value: number, status?: StatusCode): void;
   /** The Setpoint as last written by a client. */
   setpoint(): number;
   /** Stops listening (clients see the link break); `start()` brings a new server up on the same port. */
@@ -106,6 +107,12 @@ export async function startOpcuaServer(options: { trustClients?: boolean } = {})
       componentOf: pump, browseName: "Mode", nodeId: "s=Pump1.Mode", dataType: "Int32", minimumSamplingInterval: 100,
       accessLevel: "CurrentRead | CurrentWrite", userAccessLevel: "CurrentRead | CurrentWrite",
       value: new Variant({ dataType: DataType.Int32, value: 1 }),
+    }));
+    // An AnalogItem: its EURange (0..10 bar) is what a percent deadband is a percentage of.
+    variables.set("OutletPressure", namespace.addAnalogDataItem({
+      componentOf: pump, browseName: "OutletPressure", nodeId: "s=Pump1.OutletPressure", dataType: "Double", minimumSamplingInterval: 100,
+      engineeringUnitsRange: { low: 0, high: 10 }, accessLevel: "CurrentRead", userAccessLevel: "CurrentRead",
+      value: new Variant({ dataType: DataType.Double, value: 4 }),
     }));
     await next.start();
     server = next;
