@@ -32,6 +32,7 @@ import { featureRoutes } from "./routes/features.ts";
 import { secretRoutes } from "./routes/secrets.ts";
 import { userRoutes } from "./routes/users.ts";
 import { versionRoutes } from "./routes/versions.ts";
+import { variantRoutes } from "./routes/variants.ts";
 
 export type { ApiDeps, ApiLimits } from "./deps.ts";
 
@@ -59,6 +60,7 @@ export function apiRoutes(deps: ApiDeps, events: Parameters<typeof metricsRoute>
     ...secretRoutes(deps),
     ...modelRoutes(deps),
     ...featureRoutes(deps),
+    ...variantRoutes(deps),
     ...connectionRoutes(deps),
     ...assetRoutes(deps),
     ...hookRoutes(deps),

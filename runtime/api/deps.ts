@@ -14,6 +14,8 @@ import type { RefusalAuditLimits } from "./refusal-audit.ts";
 export interface ApiLimits {
   /** Largest request body accepted (default 1 MiB); bigger ones get 413. */
   readonly bodyBytes?: number;
+  /** Largest ONNX file accepted as a raw upload (POST /api/models/:name/upload; default 64 MiB). */
+  readonly modelBytes?: number;
   /** A refused login answers no sooner than this after the request came in (default 400 ms). */
   readonly loginFailureDelayMs?: number;
   /** Rate and buffer limits of the live event stream. */

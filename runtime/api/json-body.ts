@@ -55,6 +55,25 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   return { text, value: parsed.value };
 }
 
+/**
+ * A binary body (an ONNX file) of one of `types`, within `limit` bytes. Only types a browser cannot
+ * send cross-site without a CORS preflight belong in `types` (application/octet-stream does).
+ */
+export async function readBinaryBody(req: IncomingMessage, types: readonly string[], limit: number): Promise<Buffer> {
+  const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  if (!types.includes(type)) {
+    if (hasBody(req)) discard(req, limit);
+    throw new ApiError("API_CONTENT_TYPE", `the body must be sent as ${types.join(" or ")}, not ${type ? `"${type}"` : "untyped"}`);
+  }
+  const encoding = req.headers["content-encoding"];
+  if (encoding !== undefined && encoding.toLowerCase() !== "identity") {
+    discard(req, limit);
+    throw new ApiError("API_CONTENT_TYPE", `compressed bodies (Content-Encoding: ${encoding}) are not accepted`);
+  }
+  if (!hasBody(req)) throw new ApiError("API_BODY_INVALID", "this route needs the file as the request body", { path: "body" });
+  return readLimited(req, limit);
+}
+
 function tooLarge(limit: number, size?: number): ApiError {
   const what = size === undefined ? "the body is larger than" : `the body has ${size} bytes; more than`;
   return new ApiError("API_BODY_TOO_LARGE", `${what} the limit of ${limit} bytes`, { limitBytes: limit });

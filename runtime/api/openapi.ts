@@ -68,6 +68,11 @@ function standardErrors(route: Route): Record<number, string[]> {
     add(413, "The body is over the size limit (API_BODY_TOO_LARGE).");
     add(415, "The body is not sent as application/json (API_CONTENT_TYPE).");
   }
+  if (route.binaryBody) {
+    add(400, "No file in the body (API_BODY_INVALID).");
+    add(413, `The file is over ${route.binaryBody.maxBytes} bytes (API_BODY_TOO_LARGE).`);
+    add(415, `The body is not sent as ${route.binaryBody.types.join(" or ")} (API_CONTENT_TYPE).`);
+  }
   for (const [status, text] of Object.entries(route.errors ?? {})) add(Number(status), text);
   return errors;
 }
@@ -102,7 +107,9 @@ function operation(route: Route): Json {
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body
       ? { requestBody: { required: !route.bodyOptional, content: { "application/json": { schema: publish(route.body) } } } }
-      : {}),
+      : route.binaryBody
+        ? { requestBody: { required: true, description: route.binaryBody.description, content: Object.fromEntries(route.binaryBody.types.map((t) => [t, { schema: { type: "string", contentMediaType: t } }])) } }
+        : {}),
     responses,
     security: route.access === "public" ? [] : [{ bearerAuth: [] }],
   };

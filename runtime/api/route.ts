@@ -14,7 +14,7 @@ import type { AuditRecord, Principal, Role } from "../store/types.ts";
 import { ANONYMOUS_ADMIN, type Gate } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError } from "./http-errors.ts";
-import { DEFAULT_BODY_BYTES, readJsonBody } from "./json-body.ts";
+import { DEFAULT_BODY_BYTES, readBinaryBody, readJsonBody } from "./json-body.ts";
 
 export type Method = "get" | "post" | "put" | "delete";
 /** The least role a route needs, or "public" for no token at all. */
@@ -47,6 +47,8 @@ export interface RouteContext<B, Q> {
   readonly query: Q;
   /** The body as sent, for locating problems by line and column. */
   readonly rawBody: string | undefined;
+  /** The binary body of a route that declares `binaryBody`. */
+  readonly bytes: Uint8Array | undefined;
   readonly request: IncomingMessage;
   /** A validated path parameter. */
   param(name: string): string;
@@ -70,6 +72,8 @@ export interface RouteSpec<B extends TSchema, Q extends TObject> {
   readonly body?: B;
   /** A missing body counts as `{}`. */
   readonly bodyOptional?: boolean;
+  /** The body is a file, not JSON: its accepted types and size limit (instead of `body`). */
+  readonly binaryBody?: { readonly types: readonly string[]; readonly maxBytes: number; readonly description: string };
   /** Success responses by status. */
   readonly responses: Readonly<Record<number, ResponseDoc>>;
   /** Errors particular to this route (401/403/400/404/413/415 are added from the spec). */
@@ -147,7 +151,8 @@ export function defineRoute<B extends TSchema = TSchema, Q extends TObject = TOb
         if (!ok) throw new ApiError("ID_INVALID", `${name} ${JSON.stringify(value.slice(0, 140))} is not a valid ${name === "v" ? "version number" : "id"}`, { param: name });
       }
       const query = readQuery(querySchema, req.query);
-      if (!spec.body && spec.method !== "get") refuseFormType(req);
+      if (!spec.body && !spec.binaryBody && spec.method !== "get") refuseFormType(req);
+      const bytes = spec.binaryBody ? await readBinaryBody(req, spec.binaryBody.types, spec.binaryBody.maxBytes) : undefined;
       const read = spec.body ? await readJsonBody(req, env.bodyLimit) : undefined;
       if (read === undefined && spec.body && !spec.bodyOptional) throw new ApiError("API_BODY_INVALID", "this route needs a JSON body", { path: "body" });
       // A body that was sent is checked as sent: `null` is not "no body".
@@ -157,6 +162,7 @@ export function defineRoute<B extends TSchema = TSchema, Q extends TObject = TOb
         query,
         body,
         rawBody: read?.text,
+        bytes,
         request: req,
         param,
         audit: (entry) => appendAudit(env, spec.operationId, entry),

@@ -97,13 +97,15 @@ export const ERROR_CATALOGUE = {
   // — connections and devices (OPC UA, HTTP, replay, assets and units) —
   REPLAY_FILE_NOT_FOUND: "Check the replay file's path (relative paths start at the directory aiotflow was started in) and that it is readable.",
   REPLAY_ROW_MALFORMED: "Fix the row at the line given (column count, quoting, JSON syntax or timestamp); the replay skipped it and went on.",
-  HTTP_DELIVERY_FAILED: "The endpoint refused or did not answer after every retry: check the URL, the receiver's logs and its status code; raise retries or timeoutMs if it is only slow.",
+  HTTP_DELIVERY_FAILED: "The receiver is unreachable or answered 408/425/429/5xx; messages stay in the store-and-forward buffer and are retried with backoff: check the URL, the network and the receiver's logs, or raise timeoutMs if it is only slow.",
+  HTTP_DELIVERY_REJECTED: "The receiver refused this message with a status retrying cannot fix (400 body, 401/403 token, 404 URL, 413 size, 422): fix the body, the auth secret or the URL; the message was not retried.",
   ASSET_NOT_FOUND: "Check the asset id (`GET /api/assets` lists them) or register it with PUT /api/assets/<id>.",
   ASSET_INVALID: "Give the asset an id of 1-128 letters, digits, _ . : -, and each signal a name, a unit convert-units knows, and min <= max.",
   SIGNAL_NOT_FOUND: "Use a signal the asset declares (GET /api/assets/<id>) or add it to the asset.",
   UNIT_UNKNOWN: "Use a unit symbol convert-units knows (e.g. C, F, K, bar, Pa, psi, mm/s, rpm); the closest match is suggested.",
   UNIT_INCOMPATIBLE: "Convert only between units of the same measure (temperature to temperature, pressure to pressure).",
   OPCUA_CERTIFICATE_REJECTED: "A certificate was not trusted: trust the server's certificate (copy it into <pkiDir>/trusted/certs, or set trustServerCertificate for a first connect) and trust aiotflow's certificate (<pkiDir>/own/certs) on the server.",
+  OPCUA_DEADBAND_UNSUPPORTED: "A percent deadband is a percentage of the variable's EURange, and this variable has none (it is not an AnalogItem): use an absolute deadband, or none, for this item.",
   OPCUA_NODE_NOT_FOUND: "Check the NodeId or browse path (browse the server with an OPC UA client such as UaExpert); namespace indexes can differ between servers.",
   OPCUA_WRITE_REFUSED: "The server refused the write: check that the variable is writable for this user (AccessLevel) and that the value fits its data type and range.",
   HTTP_TOKEN_INVALID: "Send the webhook's token as `Authorization: Bearer <token>` (or header X-Aiotflow-Token); the token is the secret the http-in node names.",
@@ -128,6 +130,7 @@ export const ERROR_CATALOGUE = {
   TRAINING_SET_INVALID: "Every training row needs the same finite features (and a finite label for supervised models); fix or filter the rows named.",
   RETRAIN_FAILED: "The retraining run stopped at the step named; the production model keeps serving. Fix the cause and trigger it again (POST /api/retrain).",
   RETRAIN_WEBHOOK_FAILED: "The external trainer did not answer with a model: check the webhook URL, its logs and that it replies 200 with { \"onnxBase64\": \"<the ONNX file, base64>\" } within timeoutMs.",
+  VARIANTS_NODE_NOT_RUNNING: "The variants report reads a running onnx-inference node: deploy the flow (POST /api/flows/<id>/deploy) and check the node id and type (GET /api/runtime lists running flows and their nodes).",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

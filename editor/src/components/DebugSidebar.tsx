@@ -9,6 +9,8 @@ import { memo, useEffect, useMemo, useRef, useState } from "react";
 import { eventsUrl } from "../api.ts";
 import type { LiveStatus } from "../context.ts";
 import { entryOf, filterChoices, filterEntries, nodeLabel, prepend, type DebugEntry, type GraphNodeName } from "../graph/live.ts";
+import { explanationBarsOf } from "../graph/ml-view.ts";
+import { ExplanationBars } from "./ExplanationBars.tsx";
 import { MessageDetail } from "./MessageDetail.tsx";
 
 /** Entries kept on screen, and waiting while paused: older ones fall off. */
@@ -123,13 +125,19 @@ function DebugSidebarImpl({ flowId, onStatus, onDebugMessage }: Props) {
               <span className="debug-earlier" data-testid="debug-earlier">earlier, before you opened the editor</span>
             )}
             <button type="button" className="debug-line" disabled={e.kind !== "debug"} onClick={() => setOpen(e)} title={e.kind === "debug" ? `${e.node}: show the whole message and its lineage` : undefined}>
-              {e.node && <b title={e.node}>{nameOf(e)}</b>} {e.summary}
+              {e.node && <b title={e.node}>{nameOf(e)}</b>} <Why msg={e.msg} />{e.summary}
             </button>
           </li>
         ))}
       </ol>
     </section>
   );
+}
+
+/** A scored message's top features (meta.explanation), ahead of the payload: for an alarm, the why. */
+function Why({ msg }: { readonly msg: unknown }) {
+  const bars = explanationBarsOf(msg);
+  return bars ? <ExplanationBars bars={bars} compact /> : null;
 }
 
 export const DebugSidebar = memo(DebugSidebarImpl);

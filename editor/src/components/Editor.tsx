@@ -15,6 +15,7 @@ import { DebugSidebar } from "./DebugSidebar.tsx";
 import { useLive } from "./live-hooks.ts";
 import { DRAG_TYPE, Palette } from "./Palette.tsx";
 import { PropertyPanel } from "./PropertyPanel.tsx";
+import { NodeVariants } from "./VariantsView.tsx";
 import { Toolbar, type Notice } from "./Toolbar.tsx";
 import { configEditKey } from "../graph/history.ts";
 import { EditTools } from "./EditTools.tsx";
@@ -275,7 +276,9 @@ export function Editor({ palette, onLogout }: { palette: CatalogNode[]; onLogout
             {deployer.state && <DeployProgress state={deployer.state} onClose={deployer.dismiss} />}
           </main>
           <div className="side">
-            <PropertyPanel key={`${selectedNode?.id ?? "none"}:${editing.restored}`} node={selectedNode} entry={selectedNode ? catalog.get(selectedNode.data.nodeType) : undefined} onChange={updateNode} upstreamFields={live.upstreamFields} />
+            <PropertyPanel key={`${selectedNode?.id ?? "none"}:${editing.restored}`} node={selectedNode} entry={selectedNode ? catalog.get(selectedNode.data.nodeType) : undefined} onChange={updateNode} upstreamFields={live.upstreamFields}>
+              {selectedNode && <NodeVariants flowId={baseVersion === undefined ? undefined : meta.id} node={selectedNode.id} nodeType={selectedNode.data.nodeType} />}
+            </PropertyPanel>
             <DebugSidebar flowId={baseVersion === undefined ? undefined : meta.id} onStatus={onStatus} onDebugMessage={live.onDebugMessage} />
           </div>
           {idClash && (

@@ -6,6 +6,8 @@ import { useEffect, useMemo, useRef } from "react";
 import type { WireLike } from "../graph/fields.ts";
 import { lineageOf, metaLineage, pathsFrom } from "../graph/lineage.ts";
 import type { DebugEntry } from "../graph/live.ts";
+import { explanationBars } from "../graph/ml-view.ts";
+import { ExplanationBars } from "./ExplanationBars.tsx";
 
 const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
 const time = (ms: unknown) => (typeof ms === "number" && Number.isFinite(ms) ? new Date(ms).toISOString() : "—");
@@ -37,6 +39,8 @@ export function MessageDetail({ entry, name, lineageWires, onClose }: Props) {
   // Computed when the message is opened, from the graph as it is now.
   const lineage = useMemo(() => lineageOf(entry.node, lineageWires), [entry.node, lineageWires]);
   const fromMeta = metaLineage(meta);
+  const why = explanationBars(meta);
+  const model = isRecord(meta) ? meta["model"] : undefined;
   const paths = pathsFrom(lineage, isRecord(meta) ? meta["source"] : undefined);
 
   return (
@@ -53,6 +57,12 @@ export function MessageDetail({ entry, name, lineageWires, onClose }: Props) {
         <dt>event time</dt><dd data-testid="detail-ts">{time(msg["ts"])}</dd>
         <dt>sent to the editor</dt><dd>{time(entry.at)}</dd>
       </dl>
+      {why && (
+        <>
+          <h4>why: top contributing features{typeof model === "string" ? ` (${model})` : ""}</h4>
+          <ExplanationBars bars={why} />
+        </>
+      )}
       <h4>payload</h4>
       <pre data-testid="detail-payload">{JSON.stringify(msg["payload"], null, 2)}</pre>
       <h4>meta</h4>

@@ -1,6 +1,6 @@
 /** The selected node: name, config form generated from its schema, and its docs and examples beside it. */
 import { useStore } from "@xyflow/react";
-import { useMemo, useState } from "react";
+import { useMemo, useState, type ReactNode } from "react";
 import { UpstreamFieldsContext } from "../context.ts";
 import type { CatalogNode } from "../graph/catalog.ts";
 import { missingConfig } from "../graph/config-check.ts";
@@ -15,11 +15,13 @@ interface Props {
   /** Payload fields known upstream of the node, offered by the field pickers. */
   readonly upstreamFields?: readonly string[];
   onChange(id: string, change: Partial<AiotNode["data"]>): void;
+  /** Live views of the running node (e.g. the variants of an onnx-inference node), under its name. */
+  readonly children?: ReactNode;
 }
 
 const NONE: readonly string[] = [];
 
-export function PropertyPanel({ node, entry, onChange, upstreamFields = NONE }: Props) {
+export function PropertyPanel({ node, entry, onChange, upstreamFields = NONE, children }: Props) {
   // Bumped when the config is replaced wholesale, so the inputs re-read it.
   const [revision, setRevision] = useState(0);
   const wired = useStore((s) => node !== undefined && s.edges.some((e) => e.target === node.id));
@@ -35,6 +37,7 @@ export function PropertyPanel({ node, entry, onChange, upstreamFields = NONE }: 
         <span className="field-label">name</span>
         <input data-testid="field-(name)" value={node.data.name ?? ""} placeholder={node.id} onChange={(e) => onChange(node.id, { name: e.target.value })} />
       </label>
+      {children}
       <form key={revision} className="config" onSubmit={(e) => e.preventDefault()}>
         <UpstreamFieldsContext.Provider value={upstreamFields}>
           <InputWiredContext.Provider value={wired}>

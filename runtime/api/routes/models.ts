@@ -62,6 +62,15 @@ const RegisterBody = Type.Object(
   { additionalProperties: false },
 );
 const params = { name: "Model name (letters, digits, _ . : -).", v: "Model version: 1, 2, 3 ..." };
+/** Raw uploads are not held to the JSON body limit: models are often a few MB. */
+export const DEFAULT_MODEL_UPLOAD_BYTES = 64 * 1024 * 1024;
+const UploadQuery = Type.Object(
+  {
+    features: Type.Optional(Type.String({ minLength: 1, maxLength: 20_000, description: "Input columns in order, comma-separated (default: the model's aiotflow.features metadata)." })),
+    card: Type.Optional(Type.String({ maxLength: 2000, description: "Free text: purpose, training data, limits." })),
+  },
+  { additionalProperties: false },
+);
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /**
@@ -99,6 +108,24 @@ export function modelRoutes(deps: ApiDeps): Route[] {
           if (!BASE64.test(ctx.body.onnx)) throw new ApiError("API_BODY_INVALID", "onnx is not base64", { path: "body.onnx" });
           const { onnx, ...rest } = ctx.body;
           const model = await registry().register({ name: ctx.param("name"), bytes: Buffer.from(onnx, "base64"), ...rest, actor: ctx.principal.username });
+          return { status: 201, body: { model } };
+        }),
+    }),
+    defineRoute({
+      method: "post", path: "/api/models/:name/upload", operationId: "model.upload", tag: "models", access: "operator", params, target,
+      summary: "Register an ONNX file sent as raw bytes as the next version (stage candidate)",
+      description: "`curl --data-binary @pump.onnx -H 'Content-Type: application/octet-stream' '/api/models/pump/upload?features=temp,vib'`. For reference statistics and metrics, use the JSON route.",
+      query: UploadQuery,
+      binaryBody: { types: ["application/octet-stream"], maxBytes: deps.limits?.modelBytes ?? DEFAULT_MODEL_UPLOAD_BYTES, description: "The ONNX file." },
+      responses: { 201: { description: "Registered.", schema: Type.Object({ model: ModelVersion }) } },
+      handler: (ctx) =>
+        mapped(async () => {
+          const featureNames = ctx.query.features?.split(",").map((f) => f.trim());
+          if (featureNames?.some((f) => f === "")) throw new ApiError("API_QUERY_INVALID", "features has an empty name; give the names comma-separated, e.g. features=temp,vib", { path: "query.features" });
+          const model = await registry().register({
+            name: ctx.param("name"), bytes: ctx.bytes ?? new Uint8Array(), actor: ctx.principal.username,
+            ...(featureNames ? { featureNames } : {}), ...(ctx.query.card !== undefined ? { card: ctx.query.card } : {}),
+          });
           return { status: 201, body: { model } };
         }),
     }),
