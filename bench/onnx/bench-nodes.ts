@@ -3,7 +3,7 @@
 // Built by a factory around a probe so no module-level state is shared.
 import { performance } from "node:perf_hooks";
 import { Config, Type, defineNode } from "../../runtime/sdk/index.ts";
-import { FEATURES, readingValue } from "./model.ts";
+import { parsedReadings } from "./model.ts";
 
 export interface OnnxProbeOptions {
   /** Messages in all (warm-up included). */
@@ -39,11 +39,7 @@ export class OnnxProbe {
  * Built by keyed stores instead, a 33-field object falls into V8's slow dictionary mode, which no
  * real input path produces and which doubled the cost of every later copy.
  */
-const POOL = Array.from({ length: 4096 }, (_, i) => {
-  let text = `{"seq":${i}`;
-  for (let f = 0; f < FEATURES.length; f++) text += `,"${FEATURES[f]!}":${readingValue(i, f)}`;
-  return JSON.parse(`${text}}`) as Record<string, number>;
-});
+const POOL = parsedReadings(4096);
 
 function reading(i: number): Record<string, number> {
   return POOL[i % POOL.length]!;

@@ -7,33 +7,21 @@
  * Alias moves: each batch captures the runner it starts with, so a batch runs wholly on one version;
  * the new version takes the next batch. No message is dropped or scored twice.
  */
-import { AiotError, errorMessage, type Clock, type Logger, type NodeMetrics, type TimerHandle } from "../../runtime/sdk/index.ts";
+import { AiotError, errorMessage, isRecord, type Clock, type Logger, type Message, type NodeMetrics, type TimerHandle } from "../../runtime/sdk/index.ts";
 import type { ModelRef, ModelResolver, ModelRunner, ModelVersionInfo } from "../../runtime/sdk/models.ts";
+import { featureReader, type FeatureReader } from "./generated-access.ts";
+import { checkModelFits, featureError } from "./model-fit.ts";
+import { ScoredRun, type RowSink } from "./scored-chunk.ts";
 
-/** A message's payload: feature values by name, checked finite before it is queued (no copy). */
+export { checkModelFits, featureError } from "./model-fit.ts";
+export { inputsOf, outputsOf, type RowSink, type ScoredChunk } from "./scored-chunk.ts";
+
+/** A message's payload: feature values by name (read into the batch's tensor when submitted, no copy). */
 export type FeatureValues = Readonly<Record<string, unknown>>;
-
-/**
- * One scored row, as an index into its batch's arrays (views are made only when asked for: one
- * per message was a measurable share of the node's cost).
- */
-export interface ScoredRow {
-  /** The first output of the whole batch, `columns` values per row. */
-  readonly batchOutputs: Float32Array;
-  /** The batch's input rows as the model saw them, `width` values per row, in its feature order. */
-  readonly batchInputs: Float32Array;
-  readonly index: number;
-  readonly columns: number;
-  readonly width: number;
-  readonly model: ModelVersionInfo;
-  /** The runner the row was scored with, for a follow-up run (explanations) on the same version. */
-  readonly runner: ModelRunner;
-  readonly latencyMs: number;
-}
 
 export interface SlotOptions {
   readonly maxBatch: number;
-  /** 0: flush once the current burst of deliveries is queued (a microtask); > 0: at most this long on the clock. */
+  /** 0: flush once the current burst of submissions is queued (a microtask); > 0: at most this long on the clock. */
   readonly maxWaitMs: number;
   readonly concurrency: number;
   readonly clock: Clock;
@@ -47,23 +35,43 @@ export interface SlotOptions {
   readonly onSwitch?: (from: ModelVersionInfo, to: ModelVersionInfo) => void;
 }
 
-interface Pending {
-  readonly values: FeatureValues;
-  readonly resolve: (row: ScoredRow) => void;
-  readonly reject: (error: unknown) => void;
+/** Rows packed for one run: the tensor fills as rows are submitted, so no row is read twice. */
+interface Chunk {
+  features: Float32Array;
+  count: number;
+  /** The version whose feature order `features` follows, and its reader. */
+  packedFor: ModelVersionInfo;
+  read: FeatureReader;
+  readonly payloads: FeatureValues[];
+  readonly sinks: RowSink[];
+  readonly indices: number[];
 }
 
 const LATENCY_BOUNDS_MS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250];
 
+/** Counter names of one version, built once (template strings per batch showed in profiles). */
+interface VersionCounters {
+  readonly batches: string;
+  readonly rows: string;
+  readonly latency: readonly string[];
+  readonly latencyInf: string;
+  readonly latencySum: string;
+  readonly modelId: string;
+}
+
 export class ModelSlot {
   private current: ModelVersionInfo;
   private runner: Promise<ModelRunner> | undefined;
-  private pending: Pending[] = [];
+  private filling: Chunk | undefined;
+  private readonly sealed: Chunk[] = [];
   private timer: TimerHandle | undefined;
   private microtaskQueued = false;
   private readonly running = new Set<Promise<void>>();
   private closed = false;
   private readonly unsubscribe: () => void;
+  private readonly counters = new WeakMap<ModelVersionInfo, VersionCounters>();
+  /** Input buffers of finished runs, for the next chunks (all of maxBatch rows of the current width). */
+  private readonly free: Float32Array[] = [];
 
   constructor(
     private readonly models: ModelResolver,
@@ -87,13 +95,35 @@ export class ModelSlot {
     return this.current.featureNames;
   }
 
-  /** Queues one row; resolves when its batch has run. */
-  score(values: FeatureValues): Promise<ScoredRow> {
-    return new Promise<ScoredRow>((resolve, reject) => {
-      this.pending.push({ values, resolve, reject });
-      if (this.pending.length >= this.options.maxBatch) this.flush();
-      else this.armTimer();
-    });
+  /**
+   * Queues rows for scoring. A payload that is not an object of finite features fails at once
+   * (MODEL_FEATURE_INVALID, via `sink.failed`); the others are packed into the next run's tensor.
+   * Submits the payloads of `msgs[pick[i]]` (default: every message), under their index in `msgs`.
+   */
+  submit(msgs: readonly Message[], sink: RowSink, pick?: readonly number[]): void {
+    const { maxBatch } = this.options;
+    const count = pick ? pick.length : msgs.length;
+    for (let i = 0; i < count; i++) {
+      const index = pick ? pick[i]! : i;
+      const payload = msgs[index]!.payload as FeatureValues;
+      let chunk = this.filling;
+      if (chunk === undefined || chunk.packedFor !== this.current) chunk = this.startChunk();
+      const width = chunk.packedFor.featureNames.length;
+      if (!isRecord(payload) || chunk.read(payload, chunk.features, chunk.count * width) >= 0) {
+        sink.failed(index, featureError(payload, chunk.packedFor.featureNames));
+        continue;
+      }
+      chunk.count++;
+      chunk.payloads.push(payload);
+      chunk.sinks.push(sink);
+      chunk.indices.push(index);
+      if (chunk.count === maxBatch) {
+        this.sealed.push(chunk);
+        this.filling = undefined;
+        this.flush();
+      }
+    }
+    if (this.filling !== undefined) this.armTimer();
   }
 
   async close(): Promise<void> {
@@ -103,6 +133,16 @@ export class ModelSlot {
     await Promise.allSettled([...this.running]);
     const runner = await this.runner?.catch(() => undefined);
     await runner?.release();
+  }
+
+  /** A new chunk for the current version; a partly filled one for an older version waits for its run. */
+  private startChunk(): Chunk {
+    if (this.filling !== undefined) this.sealed.push(this.filling);
+    const info = this.current;
+    const size = this.options.maxBatch * info.featureNames.length;
+    let features = this.free.pop();
+    if (features === undefined || features.length !== size) features = new Float32Array(size);
+    return (this.filling = { features, count: 0, packedFor: info, read: featureReader(info.featureNames), payloads: [], sinks: [], indices: [] });
   }
 
   private armTimer(): void {
@@ -121,72 +161,61 @@ export class ModelSlot {
     }
   }
 
-  /** Starts batches while there are rows and free slots; rows beyond a full batch wait for the next. */
+  /** Starts runs while there are rows and free slots; what is left waits for a run to finish. */
   private flush(): void {
     this.timer?.cancel();
     this.timer = undefined;
-    while (this.pending.length > 0 && this.running.size < this.options.concurrency) {
-      const batch = this.pending.splice(0, this.options.maxBatch);
-      const run: Promise<void> = this.runBatch(batch).finally(() => {
+    while (this.running.size < this.options.concurrency) {
+      let chunk = this.sealed.shift();
+      if (chunk === undefined && this.filling !== undefined && this.filling.count > 0) {
+        chunk = this.filling;
+        this.filling = undefined;
+      }
+      if (chunk === undefined) break;
+      const run: Promise<void> = this.runChunk(chunk).finally(() => {
         this.running.delete(run);
-        if (this.pending.length >= this.options.maxBatch) this.flush();
-        else if (this.pending.length > 0) this.armTimer();
+        if (this.sealed.length > 0) this.flush();
+        else if (this.filling !== undefined && this.filling.count > 0) this.armTimer();
       });
       this.running.add(run);
     }
   }
 
-  private async runBatch(queued: Pending[]): Promise<void> {
+  private async runChunk(chunk: Chunk): Promise<void> {
     let runner: ModelRunner;
     try {
       runner = await (this.runner ??= this.models.open(this.current.name, this.current.version));
     } catch (error) {
       this.runner = undefined; // try again with the next batch (e.g. after the file is restored)
       this.countError();
-      for (const p of queued) p.reject(error);
-      return;
+      return failAll(chunk, error);
     }
     const info = runner.info;
-    const names = info.featureNames;
-    const width = names.length;
-    let features = new Float32Array(queued.length * width);
-    const batch: Pending[] = [];
-    for (const p of queued) {
-      const offset = batch.length * width;
-      let column = 0;
-      for (; column < width; column++) {
-        const value = p.values[names[column]!];
-        if (typeof value !== "number" || !Number.isFinite(value)) break;
-        features[offset + column] = value;
-      }
-      // A row queued just before an alias move may lack a feature only the new version needs.
-      if (column < width) p.reject(new AiotError("MODEL_FEATURE_INVALID", `model ${info.name}@${info.version} needs ${names[column]}, which the message lacks`, { model: `${info.name}@${info.version}` }));
-      else batch.push(p);
-    }
-    if (batch.length === 0) return;
-    if (batch.length < queued.length) features = features.subarray(0, batch.length * width);
+    // A chunk packed just before an alias move: repack for the version that runs it.
+    if (!sameNames(info.featureNames, chunk.packedFor.featureNames)) repack(chunk, info);
+    if (chunk.count === 0) return;
+    const width = info.featureNames.length;
+    const features = chunk.count * width === chunk.features.length ? chunk.features : chunk.features.subarray(0, chunk.count * width);
+    const counters = this.countersOf(info);
     const started = performance.now();
     let outputs: Awaited<ReturnType<ModelRunner["run"]>>;
     try {
-      outputs = await runner.run(features, batch.length);
+      outputs = await runner.run(features, chunk.count);
     } catch (error) {
       this.countError();
-      for (const p of batch) p.reject(error);
-      return;
+      return failAll(chunk, error);
     }
     const latencyMs = performance.now() - started;
-    this.observe(info, batch.length, latencyMs);
+    this.observe(counters, chunk.count, latencyMs);
     const first = outputs[info.outputs[0]?.name ?? ""] ?? Object.values(outputs)[0];
-    if (!first || first.data.length % batch.length !== 0) {
+    if (!first || first.data.length % chunk.count !== 0) {
       this.countError();
-      const error = new AiotError("MODEL_RUN_FAILED", `model ${info.name}@${info.version} returned no output row per input row`, { model: `${info.name}@${info.version}` });
-      for (const p of batch) p.reject(error);
-      return;
+      return failAll(chunk, new AiotError("MODEL_RUN_FAILED", `model ${counters.modelId} returned no output row per input row`, { model: counters.modelId }));
     }
-    const columns = first.data.length / batch.length;
-    for (let index = 0; index < batch.length; index++) {
-      batch[index]!.resolve({ batchOutputs: first.data, batchInputs: features, index, columns, width, model: info, runner, latencyMs });
-    }
+    const scored = new ScoredRun(first.data, features, first.data.length / chunk.count, width, info, counters.modelId, runner, latencyMs, chunk.count, chunk.features, this.free);
+    const { sinks, indices } = chunk;
+    for (let row = 0; row < chunk.count; row++) sinks[row]!.scored(indices[row]!, scored, row);
+    settleAll(sinks);
   }
 
   /** The alias moved: load the new version, then swap between batches; on failure keep serving. */
@@ -216,14 +245,30 @@ export class ModelSlot {
     void Promise.allSettled(draining).then(() => old?.then((r) => r.release(), () => undefined));
   }
 
-  private observe(info: ModelVersionInfo, rows: number, latencyMs: number): void {
-    const prefix = `${this.options.label}.${info.name}@${info.version}`;
+  private countersOf(info: ModelVersionInfo): VersionCounters {
+    let counters = this.counters.get(info);
+    if (!counters) {
+      const prefix = `${this.options.label}.${info.name}@${info.version}`;
+      counters = {
+        batches: `${prefix}.batches`,
+        rows: `${prefix}.rows`,
+        latency: LATENCY_BOUNDS_MS.map((bound) => `${prefix}.latency_ms_le_${bound}`),
+        latencyInf: `${prefix}.latency_ms_le_inf`,
+        latencySum: `${prefix}.latency_us_sum`,
+        modelId: `${info.name}@${info.version}`,
+      };
+      this.counters.set(info, counters);
+    }
+    return counters;
+  }
+
+  private observe(counters: VersionCounters, rows: number, latencyMs: number): void {
     const { metrics } = this.options;
-    metrics.count(`${prefix}.batches`);
-    metrics.count(`${prefix}.rows`, rows);
-    for (const bound of LATENCY_BOUNDS_MS) if (latencyMs <= bound) metrics.count(`${prefix}.latency_ms_le_${bound}`);
-    metrics.count(`${prefix}.latency_ms_le_inf`);
-    metrics.count(`${prefix}.latency_us_sum`, Math.round(latencyMs * 1000));
+    metrics.count(counters.batches);
+    metrics.count(counters.rows, rows);
+    for (let i = 0; i < LATENCY_BOUNDS_MS.length; i++) if (latencyMs <= LATENCY_BOUNDS_MS[i]!) metrics.count(counters.latency[i]!);
+    metrics.count(counters.latencyInf);
+    metrics.count(counters.latencySum, Math.round(latencyMs * 1000));
   }
 
   private countError(): void {
@@ -231,33 +276,47 @@ export class ModelSlot {
   }
 }
 
-/** The row's output values (a view). */
-export function outputsOf(row: ScoredRow): Float32Array {
-  return row.batchOutputs.subarray(row.index * row.columns, (row.index + 1) * row.columns);
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a === b || (a.length === b.length && a.every((name, i) => name === b[i]));
 }
 
-/** The row's input values in the model's feature order (a view). */
-export function inputsOf(row: ScoredRow): Float32Array {
-  return row.batchInputs.subarray(row.index * row.width, (row.index + 1) * row.width);
+/** Packs the chunk's rows again in `info`'s feature order; a row lacking one of its features fails. */
+function repack(chunk: Chunk, info: ModelVersionInfo): void {
+  const names = info.featureNames;
+  const read = featureReader(names);
+  const features = new Float32Array(Math.max(1, chunk.count) * names.length);
+  let kept = 0;
+  const failedSinks: RowSink[] = [];
+  for (let row = 0; row < chunk.count; row++) {
+    const bad = read(chunk.payloads[row]!, features, kept * names.length);
+    if (bad >= 0) {
+      failedSinks.push(chunk.sinks[row]!);
+      chunk.sinks[row]!.failed(chunk.indices[row]!, new AiotError("MODEL_FEATURE_INVALID", `model ${info.name}@${info.version} needs ${names[bad]}, which the message lacks`, { model: `${info.name}@${info.version}` }));
+      continue;
+    }
+    chunk.payloads[kept] = chunk.payloads[row]!;
+    chunk.sinks[kept] = chunk.sinks[row]!;
+    chunk.indices[kept] = chunk.indices[row]!;
+    kept++;
+  }
+  chunk.payloads.length = chunk.sinks.length = chunk.indices.length = kept;
+  chunk.count = kept;
+  chunk.features = features;
+  chunk.packedFor = info;
+  chunk.read = read;
+  settleAll(failedSinks);
 }
 
-/**
- * Deploy check: the model takes one float [N, F] input whose F equals its feature names, and the
- * flow provides every feature it needs. Errors name the model, the feature and what the node has.
- */
-export function checkModelFits(info: ModelVersionInfo, provided: readonly string[] | undefined): void {
-  const model = `${info.name}@${info.version}`;
-  const input = info.inputs[0];
-  if (info.inputs.length !== 1 || !input) {
-    throw new AiotError("MODEL_INPUT_MISMATCH", `model ${model} has ${info.inputs.length} inputs (${info.inputs.map((i) => i.name).join(", ")}); this node feeds exactly one [N, features] tensor`, { model, path: "config.model" });
-  }
-  const width = input.shape[1];
-  if (input.type !== "float32" || input.shape.length !== 2 || (typeof width === "number" && width !== info.featureNames.length)) {
-    throw new AiotError("MODEL_INPUT_MISMATCH", `model ${model} input "${input.name}" is ${input.type} [${input.shape.join(", ")}], but this node feeds float32 [N, ${info.featureNames.length}] (one column per registered feature)`, { model, path: "config.model" });
-  }
-  if (!provided) return;
-  const missing = info.featureNames.filter((f) => !provided.includes(f));
-  if (missing.length > 0) {
-    throw new AiotError("MODEL_INPUT_MISMATCH", `model ${model} needs feature${missing.length > 1 ? "s" : ""} ${missing.map((m) => `"${m}"`).join(", ")}, which the node's features [${provided.join(", ")}] do not provide`, { model, path: "config.features" });
+function failAll(chunk: Chunk, error: unknown): void {
+  for (let row = 0; row < chunk.count; row++) chunk.sinks[row]!.failed(chunk.indices[row]!, error);
+  settleAll(chunk.sinks);
+}
+
+/** Tells each distinct sink once (a chunk's rows come in runs per sink). */
+function settleAll(sinks: readonly RowSink[]): void {
+  let last: RowSink | undefined;
+  for (const sink of sinks) {
+    if (sink !== last) sink.settled();
+    last = sink;
   }
 }

@@ -5,10 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ModelRegistry } from "../../runtime/ml/model-registry.ts";
 import { linearOnnx, mlpOnnx } from "../../runtime/ml/onnx-export.ts";
-import { isAiotError, VirtualClock, type ErrorCode, type Message } from "../../runtime/sdk/index.ts";
+import { Config, defineNode, isAiotError, VirtualClock, type ErrorCode, type Message } from "../../runtime/sdk/index.ts";
 import { MODELS } from "../../runtime/sdk/models.ts";
 import { provide, services } from "../../runtime/sdk/services.ts";
 import { harness } from "../../runtime/sdk/testing.ts";
+import { Engine } from "../../runtime/core/engine.ts";
+import { flowOf, probeNodes } from "../../test/support/test-nodes.ts";
 import onnxInference from "./onnx-inference.ts";
 import { checkModelFits } from "./model-slot.ts";
 
@@ -112,6 +114,43 @@ describe("onnx-inference", () => {
     await h.node.close?.();
   });
 
+  it("scores a batch in one run per maxBatch rows, in order, failing only its bad message", async () => {
+    const h = harness(onnxInference, { model: "lin", maxBatch: 4 }, { services: provided });
+    const batch = Array.from({ length: 10 }, (_, i) => reading(i, i === 6 ? { vib: Number.NaN } : {}));
+    await h.sendBatch(batch);
+    assert.deepEqual(h.out("out").map((m) => (m.payload as { id: number }).id), [0, 1, 2, 3, 4, 5, 7, 8, 9]);
+    for (const msg of h.out("out")) {
+      const p = msg.payload as { temp: number; vib: number; load: number; score: number };
+      assert.ok(close(p.score, expected(p, 1)), `score ${p.score} vs ${expected(p, 1)}`);
+    }
+    assert.deepEqual(h.failed.map((f) => (f.msg.payload as { id: number }).id), [6]);
+    assert.ok(coded("MODEL_FEATURE_INVALID")(h.failed[0]!.error) && /vib=null/.test((h.failed[0]!.error as Error).message));
+    assert.equal(h.counters.get("model.lin@1.batches"), 3);
+    assert.equal(h.counters.get("model.lin@1.rows"), 9);
+    assert.equal(h.counters.get("variant.main.messages"), 9);
+    await h.node.close?.();
+  });
+
+  it("in a flow, sends a batch's bad message to the error port and the others on, in order", async () => {
+    const probe = probeNodes();
+    let emit: (msg: Message) => boolean = () => false;
+    const features = defineNode({
+      type: "test-features", version: 1, family: "sources", title: "Features", summary: "Emits what the test hands it.", config: Config({}), inputs: {},
+      outputs: { out: { kind: "features", description: "Feature vectors." } }, examples: [],
+      create: (_config, ctx) => ({ start: () => void (emit = (msg) => ctx.emit("out", msg)) }),
+    });
+    const engine = new Engine({ catalog: new Map([...probe.definitions, features, onnxInference].map((d) => [d.type, d])), services: provided, freezeMessages: true });
+    await engine.deploy(flowOf([["src", "test-features"], ["model", "onnx-inference", { model: "lin", features: FEATURES }], ["out", "test-sink"], ["errors", "test-sink"]], ["src.out->model.in", "model.out->out.in", "model.error->errors.in"]));
+    for (let i = 0; i < 8; i++) emit(reading(i, i === 3 ? { temp: "hot" } : {}));
+    await engine.idle();
+    assert.deepEqual(probe.received.get("out")!.map((m) => (m.payload as { id: number }).id), [0, 1, 2, 4, 5, 6, 7]);
+    const errors = probe.received.get("errors")!;
+    assert.equal(errors.length, 1);
+    assert.deepEqual([(errors[0]!.payload as { code: string }).code, ((errors[0]!.payload as { input: Message }).input.payload as { id: number }).id], ["MODEL_FEATURE_INVALID", 3]);
+    assert.equal(probe.received.get("out")![0]!.meta?.["model"], "lin@1");
+    await engine.stop();
+  });
+
   it("turns a model that throws at run time into MODEL_RUN_FAILED per message, counted, and carries on", async () => {
     const oneRowOnly = mlpOnnx({ featureNames: FEATURES, layers: [{ weights: [WEIGHTS], bias: [0], activation: "identity" }], fixedBatch: 1 });
     await registry.register({ name: "single", bytes: oneRowOnly });
@@ -121,6 +160,8 @@ describe("onnx-inference", () => {
     assert.equal(h.counters.get("model.single@1.errors"), 1);
     await sendTo(h, reading(3));
     assert.equal(h.out("out").length, 1, "a batch it accepts still runs");
+    await h.sendBatch([reading(4), reading(5), reading(6)]);
+    assert.deepEqual(h.failed.slice(-3).map((f) => coded("MODEL_RUN_FAILED")(f.error) && (f.msg.payload as { id: number }).id), [4, 5, 6], "each message of the refused batch");
     await h.node.close?.();
   });
 

@@ -1,8 +1,8 @@
-import { AiotError, Config, defineNode, isRecord, Type } from "../../runtime/sdk/index.ts";
+import { Config, defineNode, Type } from "../../runtime/sdk/index.ts";
 import { MODELS, type ModelRef } from "../../runtime/sdk/models.ts";
-import { inputsOf, ModelSlot, outputsOf, type FeatureValues, type ScoredRow, type SlotOptions } from "./model-slot.ts";
-import { attributions, baselinesOf, occlusionRows, RateSampler } from "./occlusion.ts";
-import { feedbackDecision, predictionOf, predictionOfScore, RecentDecisions, variantFor, VariantStats, type OutputMapping } from "./prediction.ts";
+import { InferenceHandler } from "./inference-batch.ts";
+import { ModelSlot, type SlotOptions } from "./model-slot.ts";
+import type { OutputMapping } from "./prediction.ts";
 
 const version = (description: string) =>
   Type.Union([Type.Integer({ minimum: 1 }), Type.Enum(["production", "candidate"])], { default: "production", description });
@@ -25,8 +25,9 @@ Runs a model from the model registry (\`aiotflow models list\`) on onnxruntime, 
   feature not listed or its input is not float32 [N, features]. A message with a missing or non-finite
   feature goes to \`error\` (MODEL_FEATURE_INVALID); a batch the model fails on is MODEL_RUN_FAILED for
   each of its messages. The flow keeps running either way.
-- **Batching**: rows wait until \`maxBatch\` are queued or \`maxWaitMs\` passed (0: the current burst),
-  with up to \`concurrency\` batches running.
+- **Batching**: the engine hands the node what is queued for it at once; rows wait until \`maxBatch\`
+  are queued or \`maxWaitMs\` passed (0: the current burst), with up to \`concurrency\` batches running.
+  The outputs of a batch leave in arrival order.
 - **Output**: the payload gains \`score\` (and \`label\` / \`probabilities\` per \`output\`), and
   \`meta.model = "name@version"\`. \`output.score: reconstruction-error\` scores an autoencoder by the mean
   squared difference between its output and its input.
@@ -112,106 +113,11 @@ Runs a model from the model registry (\`aiotflow models list\`) on onnxruntime, 
       ? config.variants.map((v) => ({ id: v.id, percent: v.percent, slot: slotFor(v.model ?? config.model, v.version, "model") }))
       : [{ id: "main", percent: 100, slot: slotFor(config.model, config.version, "model") }];
     const shadow = config.shadow ? slotFor(config.shadow.model, config.shadow.version, "shadow") : undefined;
-    const stats = new VariantStats(ctx.metrics);
-    const decisions = new RecentDecisions();
-    const sampler = new RateSampler(config.explain.rate);
     ctx.status({ state: "running", text: variants.map((v) => `${v.slot.info.name}@${v.slot.info.version}`).join(", ") });
-
-    const predict = (row: ScoredRow) =>
-      row.columns === 1 && mapping.score !== "reconstruction-error" ? predictionOfScore(row.batchOutputs[row.index]!, mapping) : predictionOf(outputsOf(row), inputsOf(row), mapping);
-    const explain = async (row: ScoredRow) => {
-      const baselines = baselinesOf(row.model);
-      const width = row.width;
-      const inputs = inputsOf(row);
-      const rows = occlusionRows(inputs, baselines);
-      const out = await row.runner.run(rows, width + 1);
-      const first = out[row.model.outputs[0]?.name ?? ""] ?? Object.values(out)[0]!;
-      const columns = first.data.length / (width + 1);
-      const scores = Array.from({ length: width + 1 }, (_, r) =>
-        predictionOf(first.data.subarray(r * columns, (r + 1) * columns), rows.subarray(r * width, (r + 1) * width), mapping).score,
-      );
-      return attributions(row.model.featureNames, inputs, baselines, scores, config.explain.top);
-    };
-
-    const runShadow = (values: FeatureValues, key: string, main: string | undefined, mainScore: number) => {
-      if (!shadow) return;
-      shadow.score(values).then(
-        (row) => {
-          const prediction = predict(row);
-          stats.scored("shadow", prediction.score);
-          const agree = main !== undefined ? prediction.decision === main : Math.abs(prediction.score - mainScore) <= (config.shadow?.tolerance ?? 0);
-          stats.compared("shadow", agree);
-          if (prediction.decision !== undefined) decisions.remember(key, "shadow", prediction.decision, false);
-        },
-        () => stats.failed("shadow"),
-      );
-    };
-
+    const handler = new InferenceHandler({ variants, shadow: shadow && { slot: shadow, tolerance: config.shadow?.tolerance ?? 0 }, mapping, explain: config.explain }, ctx);
     return {
-      async onMessage(msg, port) {
-        const key = msg.key ?? msg.topic;
-        if (port === "feedback") {
-          const label = isRecord(msg.payload) ? msg.payload["label"] : undefined;
-          const actual = feedbackDecision(label, mapping);
-          const remembered = decisions.take(key);
-          if (!remembered) return void ctx.metrics.count("feedback.unmatched");
-          for (const [variant, predicted] of remembered) stats.feedback(variant, predicted, actual);
-          return;
-        }
-        const variant = variants.length === 1 ? variants[0]! : variantFor(key, variants)!;
-        const values = readFeatures(msg.payload, variant.slot.featureNames);
-        if (shadow) readFeatures(msg.payload, shadow.featureNames);
-        let row: ScoredRow;
-        try {
-          row = await variant.slot.score(values);
-        } catch (error) {
-          stats.failed(variant.id);
-          throw error;
-        }
-        const prediction = predict(row);
-        stats.scored(variant.id, prediction.score);
-        // Decisions are kept for feedback only when there is one to judge (labels or a threshold).
-        if (prediction.decision !== undefined) decisions.remember(key, variant.id, prediction.decision, true);
-        runShadow(values, key, prediction.decision, prediction.score);
-        const explanation = sampler.next() ? await explain(row).catch(() => void ctx.metrics.count("explain.errors")) : undefined;
-        const payload = copyFields(msg.payload);
-        payload["score"] = prediction.score;
-        if (prediction.label !== undefined) payload["label"] = prediction.label;
-        if (prediction.probabilities) payload["probabilities"] = prediction.probabilities;
-        ctx.emit("out", {
-          ...msg,
-          payload,
-          meta: { ...msg.meta, model: `${row.model.name}@${row.model.version}`, ...(variants.length > 1 ? { variant: variant.id } : {}), ...(explanation ? { explanation } : {}) },
-        });
-      },
-      async close() {
-        await Promise.all([...variants.map((v) => v.slot.close()), shadow?.close()]);
-      },
+      onBatch: (msgs, port, fail) => handler.onBatch(msgs, port, fail),
+      close: () => handler.close(),
     };
   },
 });
-
-/**
- * A fresh copy of the payload's fields to add the prediction to. A key loop, because object spread
- * of a wide payload (32+ features) takes V8's slow path and was the node's largest per-message cost.
- */
-function copyFields(payload: unknown): Record<string, unknown> {
-  const copy: Record<string, unknown> = {};
-  if (!isRecord(payload)) return copy;
-  const keys = Object.keys(payload);
-  for (let i = 0; i < keys.length; i++) copy[keys[i]!] = payload[keys[i]!];
-  return copy;
-}
-
-/** The payload, once every needed feature is a finite number; else MODEL_FEATURE_INVALID naming them. */
-function readFeatures(payload: unknown, needed: readonly string[]): FeatureValues {
-  if (!isRecord(payload)) throw new AiotError("MODEL_FEATURE_INVALID", "the payload is not an object of named features", { path: "payload" });
-  for (const name of needed) {
-    const value = payload[name];
-    if (typeof value !== "number" || !Number.isFinite(value)) {
-      const bad = needed.filter((n) => typeof payload[n] !== "number" || !Number.isFinite(payload[n])).map((n) => `${n}=${payload[n] === undefined ? "missing" : JSON.stringify(payload[n])}`);
-      throw new AiotError("MODEL_FEATURE_INVALID", `features not finite numbers: ${[...new Set(bad)].join(", ")}`, { path: "payload" });
-    }
-  }
-  return payload;
-}

@@ -74,14 +74,24 @@ export class VariantStats {
   constructor(private readonly metrics: NodeMetrics) {}
 
   scored(variant: string, score: number): void {
+    const names = this.namesOf(variant);
+    this.metrics.count(names.messages);
+    const bin = Math.min(SCORE_BINS - 1, Math.max(0, Math.floor(score * SCORE_BINS)));
+    this.metrics.count(names.bins[Number.isFinite(bin) ? bin : 0]!);
+  }
+
+  /** Scores counted in a batch and added to the counters once (a counter update per row showed in profiles). */
+  tally(variant: string): ScoreTally {
+    return new ScoreTally(this.metrics, this.namesOf(variant));
+  }
+
+  private namesOf(variant: string): { messages: string; bins: string[] } {
     let names = this.names.get(variant);
     if (!names) {
       names = { messages: `variant.${variant}.messages`, bins: Array.from({ length: SCORE_BINS }, (_, k) => `variant.${variant}.score_bin_${k}`) };
       this.names.set(variant, names);
     }
-    this.metrics.count(names.messages);
-    const bin = Math.min(SCORE_BINS - 1, Math.max(0, Math.floor(score * SCORE_BINS)));
-    this.metrics.count(names.bins[Number.isFinite(bin) ? bin : 0]!);
+    return names;
   }
 
   compared(variant: string, agree: boolean): void {
@@ -95,6 +105,29 @@ export class VariantStats {
 
   failed(variant: string): void {
     this.metrics.count(`variant.${variant}.errors`);
+  }
+}
+
+/** Per-batch counts behind `VariantStats.scored`: `add` per row, `flush` once per batch. */
+export class ScoreTally {
+  private messages = 0;
+  private readonly bins = new Float64Array(SCORE_BINS);
+  constructor(private readonly metrics: NodeMetrics, private readonly names: { readonly messages: string; readonly bins: readonly string[] }) {}
+
+  add(score: number): void {
+    this.messages++;
+    const bin = Math.min(SCORE_BINS - 1, Math.max(0, Math.floor(score * SCORE_BINS)));
+    this.bins[Number.isFinite(bin) ? bin : 0]!++;
+  }
+
+  flush(): void {
+    if (this.messages === 0) return;
+    this.metrics.count(this.names.messages, this.messages);
+    this.messages = 0;
+    for (let k = 0; k < SCORE_BINS; k++) {
+      if (this.bins[k]! > 0) this.metrics.count(this.names.bins[k]!, this.bins[k]!);
+      this.bins[k] = 0;
+    }
   }
 }
 

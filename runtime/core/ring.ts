@@ -43,6 +43,23 @@ export class TripleRing<A, B, C> {
     visit(a, b, c);
   }
 
+  /** The first element of the oldest triple, without removing it; undefined when empty. */
+  peekFirst(): A | undefined {
+    return this.size > 0 ? this.a[this.head] : undefined;
+  }
+
+  /** Removes the oldest triple and returns its second element (batch delivery: the message). */
+  shiftSecond(): B {
+    const at = this.head;
+    const b = this.b[at] as B;
+    this.a[at] = undefined;
+    this.b[at] = undefined;
+    this.c[at] = undefined;
+    this.head = (at + 1) & this.mask;
+    this.size--;
+    return b;
+  }
+
   private grow(): void {
     const capacity = (this.mask + 1) * 2;
     const reorder = <T>(from: Array<T | undefined>) => {

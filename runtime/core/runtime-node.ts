@@ -14,13 +14,17 @@ export class RuntimeNode {
   instance: NodeInstance<string> = {};
   /** The instance's onMessage, bound once. */
   handler: ((msg: Message, port: string) => void | Promise<void>) | undefined;
+  /** The instance's onBatch, bound once; when set, the scheduler delivers batches, never single messages. */
+  batchHandler: ((msgs: readonly Message[], port: string, fail: (msg: Message, error: unknown) => void) => void | Promise<void>) | undefined;
+  /** Batch nodes: waiting in the scheduler's list of nodes to hand a batch to. */
+  batchDue = false;
   /** Output port name -> wired targets; rebuilt on every (re)deploy. */
   outputs: Record<string, readonly Target[]> = Object.create(null);
   readonly isSource: boolean;
   /** 0 for synchronous nodes; otherwise the number of messages allowed in flight. */
   readonly concurrency: number;
   inflight = 0;
-  /** Async nodes only: messages waiting for a free slot (port, message, this node). */
+  /** Async and batch nodes: messages waiting for a free slot or their batch (port, message, this node). */
   readonly inbox = new TripleRing<string, Message, RuntimeNode>(16);
   /** True while the scheduler is starting waiting messages (guards against re-entry). */
   pumping = false;
@@ -46,5 +50,6 @@ export class RuntimeNode {
   bind(instance: NodeInstance<string>): void {
     this.instance = instance;
     this.handler = instance.onMessage?.bind(instance);
+    this.batchHandler = instance.onBatch?.bind(instance);
   }
 }

@@ -22,7 +22,9 @@ export interface SchedulerOptions {
  * The run queue. `emit` only enqueues; a drain loop delivers in FIFO order, in slices of at most
  * `sliceMs`, so there is no `setImmediate` per hop and the event loop still breathes. Sync nodes run
  * inline in the drain; async nodes (declared `concurrency`) get at most that many calls in flight,
- * the rest wait in their inbox. The flow-wide count of waiting messages is the backpressure signal.
+ * the rest wait in their inbox. Batch nodes (`onBatch`) collect what a slice delivers to them in their
+ * inbox and get it as one call before the slice ends (see `handOverBatches`). The flow-wide count of
+ * waiting messages is the backpressure signal.
  */
 export class Scheduler {
   private readonly queue = new TripleRing<RuntimeNode, string, Message>(4096);
@@ -34,6 +36,8 @@ export class Scheduler {
   private holding = false;
   private held: Array<[RuntimeNode, string, Message]> = [];
   private writableWaiters: Array<() => void> = [];
+  /** Batch nodes with messages in their inbox, handed over before the current slice ends. */
+  private readonly due: RuntimeNode[] = [];
   private idleWaiters: Array<() => void> = [];
   private readonly lowWater: number;
 
@@ -109,18 +113,31 @@ export class Scheduler {
     const deadline = performance.now() + this.options.sliceMs;
     let delivered = 0;
     const queue = this.queue;
-    while (queue.size > 0) {
-      queue.shift(this.deliver);
-      if ((++delivered & 127) === 0 && performance.now() >= deadline) {
-        setImmediate(this.drain); // still scheduled: yield to I/O, then continue
-        return;
+    for (;;) {
+      while (queue.size > 0) {
+        queue.shift(this.deliver);
+        if ((++delivered & 127) === 0 && performance.now() >= deadline) {
+          this.handOverBatches(); // what this slice brought them goes now, not after the yield
+          setImmediate(this.drain); // still scheduled: yield to I/O, then continue
+          return;
+        }
       }
+      if (this.due.length === 0) break;
+      this.handOverBatches(); // sync batch nodes may emit: deliver that in the same slice
     }
     this.scheduled = false;
     this.settle();
   };
 
   private readonly deliver = (node: RuntimeNode, port: string, msg: Message): void => {
+    if (node.batchHandler !== undefined) {
+      node.inbox.push(port, msg, node); // still counted as queued until its batch takes it
+      if (!node.batchDue) {
+        node.batchDue = true;
+        this.due.push(node);
+      }
+      return;
+    }
     if (node.concurrency > 0) {
       node.inbox.push(port, msg, node); // still counted as queued until a slot takes it
       this.pump(node);
@@ -166,6 +183,67 @@ export class Scheduler {
     this.track(node, msg, Promise.resolve(result));
   };
 
+  private handOverBatches(): void {
+    const due = this.due;
+    // Handlers only enqueue (emit never delivers inline), so `due` cannot grow during this loop.
+    for (let i = 0; i < due.length; i++) {
+      due[i]!.batchDue = false;
+      this.pumpBatches(due[i]!);
+    }
+    due.length = 0;
+  }
+
+  /**
+   * Hands a batch node what waits in its inbox: one call per run of messages from the same port,
+   * each at most the room left under its concurrency (messages in unfinished batches count).
+   */
+  private pumpBatches(node: RuntimeNode): void {
+    if (node.pumping) return;
+    node.pumping = true;
+    const inbox = node.inbox;
+    while (inbox.size > 0) {
+      const room = node.concurrency > 0 ? node.concurrency - node.inflight : inbox.size;
+      if (room <= 0) break;
+      const port = inbox.peekFirst()!;
+      const msgs: Message[] = [];
+      while (msgs.length < room && inbox.size > 0 && inbox.peekFirst() === port) msgs.push(inbox.shiftSecond());
+      node.stats.queued -= msgs.length;
+      this.queued -= msgs.length;
+      this.startBatch(node, port, msgs);
+    }
+    node.pumping = false;
+  }
+
+  private startBatch(node: RuntimeNode, port: string, msgs: Message[]): void {
+    node.stats.in += msgs.length;
+    const call = new BatchCall(this, node, msgs);
+    let result: void | Promise<void>;
+    try {
+      result = node.batchHandler!(msgs, port, call.fail);
+    } catch (error) {
+      call.failRest(error);
+      result = undefined;
+    }
+    if (result === undefined) return call.observe(); // one latency observation per batch: its handling time
+    node.inflight += msgs.length;
+    this.inflight += msgs.length;
+    Promise.resolve(result).then(
+      () => this.finishBatch(call),
+      (error: unknown) => {
+        call.failRest(error);
+        this.finishBatch(call);
+      },
+    );
+  }
+
+  private finishBatch(call: BatchCall): void {
+    call.observe();
+    call.node.inflight -= call.msgs.length;
+    this.inflight -= call.msgs.length;
+    this.pumpBatches(call.node);
+    this.settle();
+  }
+
   private track(node: RuntimeNode, msg: Message, result: Promise<void>): void {
     node.inflight++;
     this.inflight++;
@@ -208,5 +286,29 @@ export class Scheduler {
       this.idleWaiters = [];
       for (const resolve of waiters) resolve();
     }
+  }
+}
+
+/** One onBatch call: the `fail` it hands the node, and which messages the node failed itself. */
+class BatchCall {
+  private reported: Set<Message> | undefined;
+  private readonly started = performance.now();
+  /** Bound once: a closure per batch built under tsx gets a costly name helper call. */
+  readonly fail: (msg: Message, error: unknown) => void = this.failOne.bind(this);
+
+  constructor(private readonly scheduler: Scheduler, readonly node: RuntimeNode, readonly msgs: readonly Message[]) {}
+
+  /** A thrown or rejected batch: every message the node did not fail itself gets the error. */
+  failRest(error: unknown): void {
+    for (const msg of this.msgs) if (!this.reported?.has(msg)) this.scheduler.fail(this.node, msg, error);
+  }
+
+  observe(): void {
+    this.node.stats.latency.observe(performance.now() - this.started);
+  }
+
+  private failOne(msg: Message, error: unknown): void {
+    (this.reported ??= new Set()).add(msg);
+    this.scheduler.fail(this.node, msg, error);
   }
 }

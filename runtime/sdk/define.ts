@@ -70,10 +70,29 @@ export interface NodeContext<Out extends string> {
   use<T>(key: ServiceKey<T>): T;
 }
 
-/** What `create` returns. Every member is optional; sources implement start/stop, handlers onMessage. */
+/** What `create` returns. Every member is optional; sources implement start/stop, handlers onMessage (or onBatch). */
 export interface NodeInstance<In extends string> {
   /** Handle one message. Sync nodes return nothing; nodes declaring `concurrency` may return a promise. */
   onMessage?(msg: Message, port: In): void | Promise<void>;
+  /**
+   * Handle the messages queued for this node in one go, when handling them together is cheaper (one
+   * model run for many rows). Used instead of `onMessage` when present. `msgs` all arrived on `port`,
+   * oldest first; a batch holds what was queued when the engine got to the node, at most `concurrency`
+   * messages in flight for a node declaring it (each message of an unfinished batch counts).
+   * Emit in `msgs` order. A bad message: call `fail(msg, error)` (an AiotError keeps its code) and go on
+   * with the others; it goes to the error port as if `onMessage` had thrown on it. A throw or rejection
+   * fails every message of the batch not already passed to `fail`, so throw only when the batch as a
+   * whole failed and nothing of it was emitted.
+   *
+   * @example
+   * onBatch(msgs, _port, fail) {
+   *   for (const msg of msgs) {
+   *     if (typeof msg.payload !== "number") fail(msg, new AiotError("NODE_FAILED", "not a number", {}));
+   *     else ctx.emit("out", { ...msg, payload: msg.payload * 2 });
+   *   }
+   * },
+   */
+  onBatch?(msgs: readonly Message[], port: In, fail: (msg: Message, error: unknown) => void): void | Promise<void>;
   /** Sources: begin producing. The engine calls it after every node is created and wired. */
   start?(): void | Promise<void>;
   /** Sources: stop producing; resolves when no more messages will be emitted. */

@@ -12,6 +12,12 @@ export interface Emitted {
   readonly msg: Message;
 }
 
+/** A message a batch handler (`onBatch`) reported as bad with `fail`. */
+export interface Failed {
+  readonly msg: Message;
+  readonly error: unknown;
+}
+
 export interface LogLine {
   readonly level: keyof Logger;
   readonly message: string;
@@ -21,7 +27,9 @@ export interface LogLine {
 /**
  * Runs one node outside the engine: config in (parsed with the same defaults and validation as the
  * flow loader), messages in, emitted messages out, on a virtual clock. Every message going in or out
- * is deep-frozen, so a node that mutates a message fails its test.
+ * is deep-frozen, so a node that mutates a message fails its test. A node with `onBatch` is driven
+ * through it: `send` hands it a batch of one (and throws or rejects with the error the node reported
+ * for it, like `onMessage` would), `sendBatch` a whole batch, whose bad messages land in `failed`.
  *
  * @example
  * const h = harness(rangeCheck, { field: "temperature", min: 0, max: 120 });
@@ -74,6 +82,16 @@ export function harness<C extends TObject, In extends string, Out extends string
   const config = configOf(definition, rawConfig) as Static<C>;
   const node: NodeInstance<In> = definition.create(config, ctx);
   const inputs = Object.keys(definition.inputs) as In[];
+  const failed: Failed[] = [];
+  const batch = (msgs: readonly Message[], port: In | undefined): { reported: Failed[]; result: void | Promise<void> } => {
+    if (port === undefined || !node.onBatch) throw new Error(`${definition.type} has no input`);
+    const reported: Failed[] = [];
+    const fail = (msg: Message, error: unknown) => {
+      reported.push({ msg, error });
+      failed.push({ msg, error });
+    };
+    return { reported, result: node.onBatch(msgs.map((msg) => deepFreeze(msg)), port, fail) };
+  };
   return {
     node,
     config,
@@ -86,10 +104,24 @@ export function harness<C extends TObject, In extends string, Out extends string
     statuses,
     counters,
     state,
+    /** Messages a batch node reported as bad (`fail`), in order. */
+    failed,
     /** Delivers `msg` to `port` (default: the node's first input). */
     send(msg: Message, port: In | undefined = inputs[0]): void | Promise<void> {
+      if (node.onBatch) {
+        const { reported, result } = batch([msg], port);
+        const rethrow = () => {
+          if (reported.length > 0) throw reported[0]!.error;
+        };
+        if (result === undefined) return rethrow();
+        return result.then(rethrow);
+      }
       if (port === undefined || !node.onMessage) throw new Error(`${definition.type} has no input`);
       return node.onMessage(deepFreeze(msg), port);
+    },
+    /** Delivers `msgs` as one batch to a node with `onBatch`; bad ones are added to `failed`. */
+    sendBatch(msgs: readonly Message[], port: In | undefined = inputs[0]): void | Promise<void> {
+      return batch(msgs, port).result;
     },
     /** Messages emitted on `port`, in order. */
     out(port: Out): Message[] {
