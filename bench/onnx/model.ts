@@ -9,14 +9,28 @@ function seeded(seed: number): () => number {
   return () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
-export function benchModel(seed = 32): Uint8Array {
+/**
+ * Hidden layer widths. `small` is the benchmark's model (the issue's 32-feature MLP); `large`
+ * (32 -> 256 -> 128 -> 1, ~41k multiply-adds a row) shows how the node's fixed per-message cost
+ * weighs against a model with more work per row.
+ */
+export const MODEL_SIZES = { small: [64, 32], large: [256, 128] } as const;
+export type ModelSize = keyof typeof MODEL_SIZES;
+
+export function modelSizeOf(value: string | undefined): ModelSize {
+  if (value === undefined || value === "small" || value === "large") return value ?? "small";
+  throw new Error(`--model must be small or large, not ${value}`);
+}
+
+export function benchModel(seed = 32, size: ModelSize = "small"): Uint8Array {
   const random = seeded(seed);
   const dense = (outputs: number, inputs: number, activation: DenseLayer["activation"]): DenseLayer => ({
     weights: Array.from({ length: outputs }, () => Array.from({ length: inputs }, () => (random() - 0.5) * (2 / Math.sqrt(inputs)))),
     bias: Array.from({ length: outputs }, () => (random() - 0.5) * 0.1),
     activation,
   });
-  return mlpOnnx({ featureNames: FEATURES, layers: [dense(64, 32, "relu"), dense(32, 64, "relu"), dense(1, 32, "sigmoid")] });
+  const [first, second] = MODEL_SIZES[size];
+  return mlpOnnx({ featureNames: FEATURES, layers: [dense(first, 32, "relu"), dense(second, first, "relu"), dense(1, second, "sigmoid")] });
 }
 
 /** Feature values of reading `i`: deterministic, cheap, in a plausible range. */

@@ -24,9 +24,9 @@ import { MODELS } from "../../runtime/sdk/models.ts";
 import { configOf } from "../../runtime/sdk/config.ts";
 import { lookup, provide, services, type ServiceKey } from "../../runtime/sdk/services.ts";
 import onnxInference from "../../nodes/inference/onnx-inference.ts";
-import { benchModel, FEATURES, parsedReadings } from "./model.ts";
+import { benchModel, FEATURES, modelSizeOf, parsedReadings } from "./model.ts";
 
-const { values } = parseArgs({ options: { mode: { type: "string", default: "engine" }, n: { type: "string", default: "200000" }, burst: { type: "string", default: "256" }, profile: { type: "string" } } });
+const { values } = parseArgs({ options: { mode: { type: "string", default: "engine" }, n: { type: "string", default: "200000" }, burst: { type: "string", default: "256" }, profile: { type: "string" }, model: { type: "string", default: "small" } } });
 const BATCH = 64;
 const total = Math.floor(Number(values.n) / BATCH) * BATCH; // whole batches, so the handler mode sends exactly `total`
 const warmup = Math.round(total * 0.1);
@@ -35,7 +35,7 @@ const POOL: readonly Message[] = parsedReadings(4096).map((payload, i) => ({ top
 
 const dir = await mkdtemp(join(tmpdir(), "aiotflow-bench-onnx-node-"));
 const registry = await ModelRegistry.open(dir);
-await registry.register({ name: "bench-mlp", bytes: benchModel() });
+await registry.register({ name: "bench-mlp", bytes: benchModel(32, modelSizeOf(values.model)) });
 await registry.promote("bench-mlp", 1, "production", "bench");
 const provided = services(provide(MODELS, registry));
 const config = { model: "bench-mlp", features: FEATURES, maxBatch: BATCH, maxWaitMs: 0, concurrency: 1 };

@@ -2,7 +2,7 @@
 // measured against. One JSON line on stdout.
 import { performance } from "node:perf_hooks";
 import * as ort from "onnxruntime-node";
-import { benchModel, FEATURES, readingValue } from "./model.ts";
+import { benchModel, FEATURES, modelSizeOf, readingValue } from "./model.ts";
 
 const seconds = Number(process.argv[process.argv.indexOf("--seconds") + 1] || 3);
 
@@ -19,7 +19,8 @@ async function rowsPerSecond(session: ort.InferenceSession, batch: number): Prom
   return (runs * batch) / ((performance.now() - start) / 1000);
 }
 
-const session = await ort.InferenceSession.create(benchModel(), { graphOptimizationLevel: "all", intraOpNumThreads: 1 });
+const size = modelSizeOf(process.argv.includes("--model") ? process.argv[process.argv.indexOf("--model") + 1] : undefined);
+const session = await ort.InferenceSession.create(benchModel(32, size), { graphOptimizationLevel: "all", intraOpNumThreads: 1 });
 const batch64 = await rowsPerSecond(session, 64);
 const batch1 = await rowsPerSecond(session, 1);
 process.stdout.write(`${JSON.stringify({ system: "raw-onnxruntime", correct: true, rows_per_s_batch64: batch64, rows_per_s_batch1: batch1, peak_rss_mb: process.resourceUsage().maxRSS / 1024 })}\n`);

@@ -46,15 +46,17 @@ const children = {
   throughput: { label: "aiotflow flow, batch 64", argv: tsx("aiotflow.ts", "--rate", "0", "--n", String(THROUGHPUT_N), "--batch", "64") },
   node: { label: "aiotflow node in engine", argv: tsx("node-overhead.ts", "--mode", "engine", "--n", String(NODE_N)) },
   handler: { label: "aiotflow node handler", argv: tsx("node-overhead.ts", "--mode", "handler", "--n", String(NODE_N)) },
+  rawLarge: { label: "onnxruntime raw, large", argv: tsx("raw.ts", "--seconds", values.quick ? "1" : "3", "--model", "large") },
+  nodeLarge: { label: "aiotflow node, large", argv: tsx("node-overhead.ts", "--mode", "engine", "--n", String(NODE_N / 4), "--model", "large") },
   aiotflow: { label: `aiotflow @ ${RATE}/s`, argv: tsx("aiotflow.ts", "--rate", String(RATE), "--n", String(LATENCY_N)) },
   nodeRed: { label: `node-red @ ${RATE}/s`, argv: [join(here, "node-red.cjs"), "--model", modelFile, "--rate", String(RATE), "--n", String(LATENCY_N)] },
 } satisfies Record<string, Child>;
 
-const results: Record<keyof typeof children, Result[]> = { raw: [], throughput: [], node: [], handler: [], aiotflow: [], nodeRed: [] };
+const results: Record<keyof typeof children, Result[]> = { raw: [], throughput: [], node: [], handler: [], rawLarge: [], nodeLarge: [], aiotflow: [], nodeRed: [] };
 const failures: string[] = [];
 const load = [os.loadavg()[0]!];
 for (let run = 0; run < RUNS; run++) {
-  const order: (keyof typeof children)[] = run % 2 === 0 ? ["raw", "node", "handler", "throughput", "aiotflow", "nodeRed"] : ["nodeRed", "aiotflow", "throughput", "handler", "node", "raw"];
+  const order: (keyof typeof children)[] = run % 2 === 0 ? ["raw", "node", "handler", "rawLarge", "nodeLarge", "throughput", "aiotflow", "nodeRed"] : ["nodeRed", "aiotflow", "throughput", "nodeLarge", "rawLarge", "handler", "node", "raw"];
   for (const key of order) {
     const child = children[key];
     try {
@@ -75,6 +77,8 @@ const raw64 = med(results.raw, "rows_per_s_batch64");
 const flow64 = med(results.throughput, "msgs_per_s");
 const node64 = med(results.node, "msgs_per_s");
 const handler64 = med(results.handler, "msgs_per_s");
+const rawLarge64 = med(results.rawLarge, "rows_per_s_batch64");
+const nodeLarge64 = med(results.nodeLarge, "msgs_per_s");
 const aiotflow = {
   msgs_per_s: med(results.aiotflow, "msgs_per_s"), p50_ms: med(results.aiotflow, "p50_ms"), p99_ms: med(results.aiotflow, "p99_ms"), max_ms: med(results.aiotflow, "max_ms"),
   peak_rss_mb: med(results.aiotflow, "peak_rss_mb"), mean_batch: med(results.aiotflow, "mean_batch"),
@@ -92,12 +96,14 @@ const output = {
   systems: {
     aiotflow,
     "node-red": nodeRed,
-    "onnxruntime-raw": { rows_per_s_batch64: raw64, rows_per_s_batch1: med(results.raw, "rows_per_s_batch1") },
+    "onnxruntime-raw": { rows_per_s_batch64: raw64, rows_per_s_batch1: med(results.raw, "rows_per_s_batch1"), large_rows_per_s_batch64: rawLarge64 },
+    "aiotflow-large-model": { node_msgs_per_s_batch64: nodeLarge64 },
   },
   ratios: {
     node_vs_raw_batch64: node64 / raw64,
     handler_vs_raw_batch64: handler64 / raw64,
     flow_vs_raw_batch64: flow64 / raw64,
+    node_vs_raw_batch64_large_model: nodeLarge64 / rawLarge64,
     throughput: aiotflow.msgs_per_s / nodeRed.msgs_per_s,
     p99: aiotflow.p99_ms / nodeRed.p99_ms,
     rss: aiotflow.peak_rss_mb / nodeRed.peak_rss_mb,
@@ -112,6 +118,7 @@ const output = {
     "handler_vs_raw_batch64: the node's onBatch called directly with 64 pre-built messages at a time, outputs counted in ctx.emit: the node's own code with no engine, over raw rows/s",
     "flow_vs_raw_batch64: messages/s through source -> onnx-inference (batch 64) -> threshold -> sink, the source building each message (meta.t0 timestamp) and emitting 64 per event-loop turn, over raw rows/s",
     "every aiotflow figure includes, per message, reading its 32 features into the tensor and building the output message: a copy of the 33-field payload plus score and meta.model (messages are immutable); raw session.run does neither",
+    "large model (not the target's): MLP 32 -> 256 -> 128 -> 1, the node alone in the engine as for node_vs_raw_batch64, over raw on the same model: how the node's fixed per-message cost weighs when a row carries more model work",
     "where the node's time goes: node --import tsx bench/onnx/node-overhead.ts --mode handler --profile FILE, then node --import tsx bench/onnx/profile-summary.ts FILE",
     "machine shared with other work during the run (see load_average_1m): figures are indicative",
   ],
@@ -125,6 +132,7 @@ console.log(`raw session.run rows/s at batch 64: ${fmt(raw64)}`);
 console.log(`node in engine: ${fmt(node64)} msgs/s; ratio ${(node64 / raw64).toFixed(3)} (target >= 0.8)`);
 console.log(`node handler:   ${fmt(handler64)} msgs/s; ratio ${(handler64 / raw64).toFixed(3)}`);
 console.log(`full flow:      ${fmt(flow64)} msgs/s; ratio ${(flow64 / raw64).toFixed(3)}`);
+console.log(`large model (32-256-128-1): raw ${fmt(rawLarge64)} rows/s, node in engine ${fmt(nodeLarge64)} msgs/s; ratio ${(nodeLarge64 / rawLarge64).toFixed(3)}`);
 writeResultsAndFinish("onnx", output, { runs: results }, failures);
 
 function fmt(value: number): string {
