@@ -69,7 +69,9 @@ async function* readCsv(file: string, delimiter: string): AsyncGenerator<RowOrPr
   );
   try {
     for await (const entry of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-      while (skipped.length > 0) yield { bad: skipped.shift()! };
+      // The parser reads ahead: a bad row further down is reported before the good rows above it
+      // come out. Hold each problem until the rows before it have gone, so the file's order is kept.
+      while (skipped.length > 0 && skipped[0]!.line < entry.info.lines) yield { bad: skipped.shift()! };
       yield { row: { line: entry.info.lines, fields: entry.record } };
     }
     while (skipped.length > 0) yield { bad: skipped.shift()! };

@@ -108,6 +108,16 @@ describe("replay", () => {
     assert.equal(h.counters.get("malformed"), 3);
   });
 
+  it("reports a bad row after the good rows above it, in the file's order", async () => {
+    const good = Array.from({ length: 7 }, (_, i) => `${T0 + i},p1,${i}`);
+    const late = file("late.csv", ["ts,device,vibration", ...good, `${T0 + 8},p1`, `${T0 + 9},p1,9`].join("\n"));
+    const h = harness(replay, { file: late, keyField: "device", speed: 0 });
+    await h.node.start!();
+    await waitFor(() => h.statuses.at(-1)?.state === "idle", "the end of the file");
+    const order = h.emitted.map((e) => (e.port === "error" ? `error@${(e.msg.payload as { line: number }).line}` : String((e.msg.payload as { vibration: number }).vibration)));
+    assert.deepEqual(order, ["0", "1", "2", "3", "4", "5", "6", "error@9", "9"]);
+  });
+
   it("leaves out empty and non-numeric values, flagging them in meta.quality", async () => {
     const gaps = file("gaps.csv", ["ts,vibration,temperature", `${T0},,55`, `${T0 + 1},high,56`].join("\n"));
     const h = harness(replay, { file: gaps, speed: 0 });
