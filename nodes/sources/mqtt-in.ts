@@ -43,7 +43,8 @@ export default defineNode({
   docs: `Subscribes on a shared \`mqtt-broker\` connection; the runtime reconnects and the node subscribes again.
 
 **Topic templates**: \`plant/{site}/pump/{id}/{signal}\` subscribes to \`plant/+/pump/+/+\`; the placeholders
-fill \`key\` (e.g. \`{id}\`), \`field\` (e.g. \`{signal}\`) and \`meta.fields\`. \`{rest#}\` as the last level matches the rest.
+fill \`key\` (e.g. \`{id}\`), \`field\` (e.g. \`{signal}\`) and \`meta.fields\`. \`{rest#}\` as the last level matches the rest. A topic that does not fit the
+template (an extra or missing level) is not delivered by the broker at all, so nothing arrives and nothing is counted.
 
 **Formats**: \`json\` (an object, or any value when \`field\` wraps it), \`number\`, \`text\`, \`sparkplug\` (Sparkplug B
 protobuf on \`spBv1.0/#\`: NBIRTH/DBIRTH aliases resolve NDATA/DDATA metrics; NDEATH/DDEATH send an \`offline\` event
