@@ -151,6 +151,8 @@ async function serveCommand(_positionals: string[], options: Options): Promise<n
   }
   await stopSignal(common.duration, log).stopped;
   await served.close();
+  // Stopped (the drain is bounded): whatever a stuck node still holds (a timer, a socket) must not keep the process alive.
+  setTimeout(() => process.exit(), 2000).unref();
   return 0;
 }
 

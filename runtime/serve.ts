@@ -18,7 +18,7 @@ import type { FlowDocument } from "./core/flow-format.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { FlowRuntime } from "./flow-runtime.ts";
 import type { Logger } from "./sdk/define.ts";
-import { errorMessage } from "./sdk/errors.ts";
+import { AiotError, errorMessage, isAiotError } from "./sdk/errors.ts";
 import { openStores } from "./store/index.ts";
 import { LowdbAssetStore } from "./store/assets.ts";
 import { ASSETS } from "./sdk/assets.ts";
@@ -40,6 +40,8 @@ export interface ServeOptions {
   readonly adminPassword?: string;
   /** The built browser editor served at `/` (default editor/dist of the package). */
   readonly editorDir?: string;
+  /** How long stopping waits for flows to drain their queues before it stops anyway (default 10 s). */
+  readonly drainTimeoutMs?: number;
 }
 
 export interface Served {
@@ -57,47 +59,64 @@ export interface Served {
 export async function serve(options: ServeOptions): Promise<Served> {
   const { catalog, dataDir, logger } = options;
   const lock = lockDataDir(dataDir);
-  // Cleanups run in reverse if start-up fails half-way, so a failed start leaves nothing running.
-  const cleanups: Array<() => unknown> = [() => lock.release()];
+  // Stopping (and a start that fails half-way) runs the cleanups by stage, whatever order they were
+  // registered in: flows drain while their connections and the embedded broker still work; the
+  // connections close before the broker so they are not lost (and retried); the HTTP server goes last.
+  const cleanups: Array<{ stage: Stage; run: () => unknown }> = [{ stage: "unlock", run: () => lock.release() }];
   let unwound = false;
   const unwind = async () => {
     if (unwound) return;
     unwound = true;
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    for (const stage of STAGES) for (const cleanup of cleanups.filter((c) => c.stage === stage)) await cleanup.run();
   };
   try {
     const brandNew = !existsSync(join(dataDir, "flows.json"));
     const stores = await openStores(dataDir);
     const chain = stores.audit.verify();
     if (!chain.ok) logger.warn(`audit log broken at line ${chain.brokenAt}: ${chain.reason}; keep the file as evidence`, { code: "AUDIT_CHAIN_BROKEN" });
-    const admin = options.auth ? await stores.users.ensureAdmin(options.adminPassword) : undefined;
     const connections = await createConnections({ logger, secrets: (name) => stores.secrets.get(name) });
-    cleanups.push(() => connections.close());
+    cleanups.push({ stage: "halt", run: () => connections.stopReconnecting() }, { stage: "connections", run: () => connections.close() });
     const models = await ModelRegistry.open(dataDir, { audit: stores.audit });
-    cleanups.push(() => models.close());
+    cleanups.push({ stage: "stores", run: () => models.close() });
     const assets = await LowdbAssetStore.open(dataDir);
     const ingress = new HttpIngressRegistry();
     // Rows record the flow version deployed when they were written (the runtime is created below).
     const features = openFeatureStore(dataDir, logger, (flowId) => runtime.flows().find((f) => f.flowId === flowId)?.version);
-    if (features) cleanups.push(() => features.close());
+    if (features) cleanups.push({ stage: "stores", run: () => features.close() });
     const retrain = features ? new Retrainer({ registry: models, store: features, logger }) : undefined;
     const mlops = features && retrain ? [provide(FEATURE_STORE, features), provide(RETRAIN, retrain)] : [];
     const runtime = new FlowRuntime({ catalog, dataDir, logger, secrets: (name) => stores.secrets.get(name), connections, services: services(provide(MODELS, models), provide(ASSETS, assets), provide(HTTP_INGRESS, ingress), ...mlops) });
-    cleanups.push(() => runtime.close());
+    cleanups.push({ stage: "flows", run: () => drainFlows(runtime, options.drainTimeoutMs ?? 10_000, logger) });
     const api = createApi({ catalog, ...stores, runtime, connections, models, assets, ingress, ...(features ? { features } : {}), ...(retrain ? { retrain } : {}), auth: options.auth, logger });
-    cleanups.push(() => api.close());
     mountEditor(api.app, options.editorDir);
 
     // Bind the ports before running anything: a port in use must fail the start, not half-start it.
     const http = createServer(api.app);
     api.attachWebSocket(http);
-    await listen(http, options.port, options.host);
-    cleanups.push(async () => {
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-      http.closeAllConnections();
+    await listen(http, options.port, options.host, "--port");
+    cleanups.push({
+      stage: "http",
+      run: async () => {
+        // Live-event clients (an editor tab, curl -N) and keep-alive sockets would hold close() open
+        // until they go away: tell the streams to end, then cut what is left.
+        api.close();
+        const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+        await new Promise((resolve) => setImmediate(resolve)); // the streams' goodbye gets written
+        http.closeAllConnections();
+        await closed;
+      },
     });
-    const broker = options.mqttPort === undefined ? undefined : await startBroker(options.mqttPort, options.host, logger);
-    if (broker) cleanups.push(() => broker.close());
+    const broker = options.mqttPort === undefined ? undefined : await startBroker(options.mqttPort, options.host).catch((error: unknown) => {
+      // A broker already on the port (a plant's Mosquitto) is most likely the one the user wants: start
+      // without ours, say so, and let flows use that one.
+      if (!isAiotError(error) || error.code !== "SERVE_PORT_IN_USE") throw error;
+      logger.warn(`embedded MQTT broker not started: ${error.message}; flows can use the broker already there, or start with --mqtt-port N or --no-mqtt`, { code: error.code });
+      return undefined;
+    });
+    if (broker) cleanups.push({ stage: "broker", run: () => broker.close() });
+    // Only now that both ports are ours: a start that failed on a busy port must not use up the
+    // one-time admin password (the next start would have none to show and the user is locked out).
+    const admin = options.auth ? await stores.users.ensureAdmin(options.adminPassword) : undefined;
 
     // The demo goes only into a brand-new data directory: a user who deleted it does not get it back.
     if (brandNew && options.seedFlow) await seed(options.seedFlow, stores, logger);
@@ -153,26 +172,48 @@ async function redeployPrevious(stores: Awaited<ReturnType<typeof openStores>>, 
   }
 }
 
-function listen(server: HttpServer | TcpServer, port: number, host: string): Promise<void> {
+/** The order stopping runs in (see `serve`). */
+const STAGES = ["halt", "flows", "connections", "stores", "broker", "http", "unlock"] as const;
+type Stage = (typeof STAGES)[number];
+
+/** Stops every flow (each drains its queues), but gives up after `timeoutMs`, naming what was left. */
+async function drainFlows(runtime: FlowRuntime, timeoutMs: number, logger: Logger): Promise<void> {
+  const pending = new Set(runtime.flows().map((f) => f.flowId));
+  const stopped = Promise.all([...pending].map((id) => runtime.stop(id).then(() => void pending.delete(id))));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
+  const outcome = await Promise.race([stopped, timeout]).finally(() => clearTimeout(timer));
+  if (outcome !== "timeout") return;
+  const left = runtime.metrics().filter((m) => pending.has(m.flowId)).map((m) => {
+    const queued = m.nodes.reduce((sum, node) => sum + node.queueDepth, 0);
+    return `"${m.flowId}" (${queued} queued message${queued === 1 ? "" : "s"})`;
+  });
+  logger.warn(`stopping anyway: flows still draining after ${timeoutMs} ms: ${left.join(", ")}; their queued messages are lost`, { code: "NODE_STOP_FAILED" });
+}
+
+function listen(server: HttpServer | TcpServer, port: number, host: string, option: "--port" | "--mqtt-port"): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
+    const failed = (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EADDRINUSE") return reject(error);
+      const what = option === "--port" ? "the editor and API" : "the embedded MQTT broker";
+      reject(new AiotError("SERVE_PORT_IN_USE", `${host}:${port}, the port for ${what} (${option}), is already in use (EADDRINUSE)`, { port, option }, { cause: error }));
+    };
+    server.once("error", failed);
     server.listen(port, host, () => {
-      server.off("error", reject);
+      server.off("error", failed);
       resolve();
     });
   });
 }
 
-async function startBroker(port: number, host: string, logger: Logger): Promise<{ port: number; close(): Promise<void> } | undefined> {
+async function startBroker(port: number, host: string): Promise<{ port: number; close(): Promise<void> }> {
   const broker = await Aedes.createBroker();
   const tcp = createTcpServer(broker.handle);
   try {
-    await listen(tcp, port, host);
+    await listen(tcp, port, host, "--mqtt-port");
   } catch (error) {
-    // Another broker (often Mosquitto) already has the port: run without ours rather than not at all.
-    logger.warn(`embedded MQTT broker not started: ${errorMessage(error)}; flows can use the broker already on ${host}:${port}`);
     await new Promise<void>((resolve) => broker.close(() => resolve()));
-    return undefined;
+    throw error;
   }
   return {
     port: (tcp.address() as AddressInfo).port,

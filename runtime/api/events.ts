@@ -326,7 +326,11 @@ export function createEventHub(deps: { runtime: LocalRuntime; gate: Gate; auth: 
       unsubscribe?.();
       if (timer) clearInterval(timer);
       for (const [server, listener] of servers) server.off("upgrade", listener);
-      for (const client of clients) client.out.close(1001, "server shutting down");
+      for (const client of clients) {
+        client.out.close(1001, "server shutting down");
+        // A client that never answers the close handshake must not keep a stopping server alive.
+        setTimeout(() => client.out.terminate(), closeGraceMs).unref();
+      }
       wss.close();
     },
   };

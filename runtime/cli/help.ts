@@ -62,11 +62,15 @@ Options:
   --host <addr>         address to listen on (default 127.0.0.1; 0.0.0.0 to accept other machines)
   --data-dir <dir>      flows, versions, users, audit log, secrets, state (default ./data)
   --mqtt-port <n>       embedded MQTT broker port (default 1883)
-  --no-mqtt             no embedded broker
+  --no-mqtt             no embedded broker (flows use the broker already on 1883, e.g. Mosquitto)
   --no-auth             no login: everyone is admin. For a local demo only.
   --duration <seconds>  stop by itself after this long
   --log-level <level>   debug | info | warn | error (default info)
-  -h, --help            this help`;
+  -h, --help            this help
+
+A busy --port stops the start (SERVE_PORT_IN_USE) before anything is created: pick another. A busy
+--mqtt-port starts without the embedded broker, with a warning (flows use the broker already there). Ctrl-C drains the flows (at most 10 s), then closes connections, the broker and
+the API (open live-event clients are disconnected); a second Ctrl-C exits at once.`;
 
 HELP["audit"] = `Usage: aiotflow audit verify [--data-dir <dir>]
 

@@ -46,7 +46,15 @@ export class Link {
     readonly name: string,
     private readonly definition: AnyConnectionDefinition,
     private readonly config: unknown,
-    private readonly deps: { clock: Clock; log: Logger; backoff: Backoff; secret: ConnectionContext["secret"]; random: () => number },
+    private readonly deps: {
+      clock: Clock;
+      log: Logger;
+      backoff: Backoff;
+      secret: ConnectionContext["secret"];
+      random: () => number;
+      /** True once the runtime shuts down: a lost link then stays down instead of retrying. */
+      halted?: () => boolean;
+    },
   ) {}
 
   get state(): ConnectionState {
@@ -117,6 +125,13 @@ export class Link {
   }
 
   private retryLater(reason: string, code: string, permanent: boolean): void {
+    if (this.deps.halted?.()) {
+      // Shutting down (the broker may already be gone): retrying would only keep the process alive.
+      this.timer?.cancel();
+      this.setState({ state: "closed", reason: `${reason}; not reconnecting: shutting down`, code });
+      this.deps.log.debug(`connection ${this.name} lost during shutdown: ${reason}; not reconnecting`, { code });
+      return;
+    }
     this.failures++;
     // A permanent failure (refused credentials, a bad certificate) is retried only at the slowest pace.
     const delay = permanent ? this.deps.backoff.maxMs : backoffDelay(this.deps.backoff, this.failures, this.deps.random());

@@ -74,6 +74,22 @@ describe("connection supervisor", () => {
     await t.close();
   });
 
+  it("stops reconnecting once shutdown begins: a link lost then stays closed instead of retrying", async () => {
+    const own = await startAedes();
+    const t = await flowEngine([mqttIn]);
+    try {
+      await t.engine.deploy(flow("halt", { "plant-broker": { type: "mqtt-broker", config: { url: own.url } } }, [inNode("a")], []));
+      await until(() => t.connections.states().some((s) => s.state.state === "connected"), "connected");
+      t.connections.stopReconnecting();
+      await own.close(); // the broker goes away mid-shutdown, as an embedded one may
+      await until(() => t.connections.states()[0]?.state.state === "closed", "the lost link to stay closed");
+      assert.match(t.connections.states()[0]!.state.reason ?? "", /not reconnecting: shutting down/);
+    } finally {
+      await t.close();
+      await own.close().catch(() => undefined);
+    }
+  });
+
   it("backs off exponentially with jitter, up to the cap", () => {
     const at = (failures: number, random: number) => backoffDelay(DEFAULT_BACKOFF, failures, random);
     assert.deepEqual([1, 2, 3, 4].map((n) => at(n, 0.5)), [500, 1000, 2000, 4000]);

@@ -49,6 +49,7 @@ export class ConnectionSupervisor implements Connections {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly backoff: Backoff;
+  private halted = false;
 
   constructor(private readonly options: SupervisorOptions) {
     this.log = options.logger ?? silentLogger;
@@ -101,6 +102,7 @@ export class ConnectionSupervisor implements Connections {
         backoff: this.backoff,
         random: this.options.random ?? Math.random,
         secret: (ref) => this.secret(ref.$secret, id),
+        halted: () => this.halted,
       });
       this.shared.set(key, (entry = { link, users: 0 }));
     }
@@ -137,8 +139,17 @@ export class ConnectionSupervisor implements Connections {
     }
   }
 
+  /**
+   * Shutdown has begun: links that break from now on stay down instead of retrying (the broker may be
+   * stopping too), so pending reconnect timers never keep the process alive. Open links keep working.
+   */
+  stopReconnecting(): void {
+    this.halted = true;
+  }
+
   /** Closes every link (runtime shutdown). */
   async close(): Promise<void> {
+    this.halted = true;
     const links = [...this.shared.values()].map((s) => s.link);
     this.shared.clear();
     await Promise.all(links.map((link) => link.close()));

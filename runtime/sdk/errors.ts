@@ -12,7 +12,7 @@ export const ERROR_CATALOGUE = {
   FLOW_DUPLICATE_ID: "Give every node and edge its own id.",
   FLOW_EDGE_UNKNOWN_NODE: "Point the edge at an existing node id.",
   FLOW_EDGE_UNKNOWN_PORT: "Use a port the node declares (see `aiotflow nodes`).",
-  FLOW_EDGE_KIND_MISMATCH: "Wire outputs only to inputs of the same payload kind (or `any`); add a node that converts between them.",
+  FLOW_EDGE_KIND_MISMATCH: "Wire outputs only to inputs whose payload kind fits (the same kind, `any`, or a reading into features); put the converting node the message names between them.",
   FLOW_CYCLE: "Break the loop, or put a loop-safe node (one that delays or drops messages) in it.",
   FLOW_SECRET_INLINE: 'Store the value in the secret store and reference it as { "$secret": "name" }.',
   FLOW_UNKNOWN_CONNECTION: "Declare the connection under `connections` or fix the reference.",
@@ -27,7 +27,7 @@ export const ERROR_CATALOGUE = {
   QUEUE_OVERFLOW: "A node cannot keep up; raise its queue size or concurrency, or slow the source.",
   STATE_SNAPSHOT_INVALID: "Delete or repair the snapshot file named; the flow starts with empty state until then.",
   FLOW_INVALID: "The flow has the problems listed; fix them (aiotflow validate shows each with its line) and deploy again.",
-  DEPLOY_FAILED: "The new flow did not start; the previous one keeps running.",
+  DEPLOY_FAILED: "The new version did not start: fix its cause and deploy again. A version that was running before keeps running; if none was, the flow stays stopped.",
   SECRET_MISSING: "Add the secret to the runtime's secret store (admin API: PUT /api/secrets/<name>) or fix the name.",
   SERVICE_UNAVAILABLE: "This node needs a runtime service the current runtime does not provide (e.g. the model registry under `aiotflow serve`); run the flow where it is available.",
   // storage (runtime/store)
@@ -81,7 +81,7 @@ export const ERROR_CATALOGUE = {
   CONNECTION_REFUSED: "Nothing accepts connections at that address: check host and port, and that the broker or server is running.",
   CONNECTION_LOST: "The link broke; the runtime reconnects with backoff. Check the network and the server's logs if it keeps happening.",
   CONNECTION_TIMEOUT: "The server did not answer in time: check the address, firewalls and that TLS/plain matches the port.",
-  CONNECTION_AUTH_FAILED: "The server refused the credentials: fix the username or the password secret (PUT /api/secrets/<name>), or the broker's ACL.",
+  CONNECTION_AUTH_FAILED: "The server refused the credentials: fix the user name, or the password / token / API-key secret (PUT /api/secrets/<name>), or grant that user access on the server (broker ACL, OPC UA user rights, API key scope).",
   CONNECTION_TLS_FAILED: "TLS failed: check the CA certificate, the client certificate and key (paths or secrets), and that the server name matches its certificate.",
   CONNECTION_FILE_UNREADABLE: "Make the certificate or key file named readable by the user running aiotflow, or give it as a secret.",
   MQTT_PAYLOAD_INVALID: "The payload does not match the node's format (e.g. not JSON, not a number); fix the publisher or choose the right format.",
@@ -119,7 +119,7 @@ export const ERROR_CATALOGUE = {
   MODEL_STAGE_INVALID: "Use the stage candidate, production or archived.",
   MODEL_EVALUATION_FAILED: "This version failed its evaluation (metrics.evaluation.passed is false); train and register a better candidate instead of promoting it.",
   MODEL_INPUT_MISMATCH: "Make the node's features match the model's inputs (same names and count as registered), or pick the model version built for this flow.",
-  MODEL_FEATURE_INVALID: "Send every feature the model needs as a finite number; clean or impute missing and NaN values upstream (range-check, window-stats).",
+  MODEL_FEATURE_INVALID: "Send every feature the model needs as a finite number; drop or clamp bad values upstream (range-check), fill or compute them (map), or feed window statistics (sliding-window, tumbling-window).",
   MODEL_RUN_FAILED: "The model failed on this batch (onnxruntime error in the message); check the model with `aiotflow models show` and the inputs the flow sends.",
   // — MLOps (drift, A/B and shadow, feature store, retraining, explanations) —
   DRIFT_REFERENCE_MISSING: "Give the drift monitor reference statistics for every feature it checks: register the model with reference statistics for that feature, add it to the inline reference, or drop it from `features`.",
@@ -131,6 +131,8 @@ export const ERROR_CATALOGUE = {
   RETRAIN_FAILED: "The retraining run stopped at the step named; the production model keeps serving. Fix the cause and trigger it again (POST /api/retrain).",
   RETRAIN_WEBHOOK_FAILED: "The external trainer did not answer with a model: check the webhook URL, its logs and that it replies 200 with { \"onnxBase64\": \"<the ONNX file, base64>\" } within timeoutMs.",
   VARIANTS_NODE_NOT_RUNNING: "The variants report reads a running onnx-inference node: deploy the flow (POST /api/flows/<id>/deploy) and check the node id and type (GET /api/runtime lists running flows and their nodes).",
+  // — serve (ports, shutdown) —
+  SERVE_PORT_IN_USE: "Another program (often another aiotflow, Node-RED or Mosquitto) has the port named: stop it, or choose another port: `npm start -- --port 18080` for the editor/API, `--mqtt-port 11883` for the embedded MQTT broker, or `--no-mqtt` to run without the embedded broker (flows can use the broker already on that port).",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
