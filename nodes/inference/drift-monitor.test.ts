@@ -156,6 +156,57 @@ describe("drift-monitor", () => {
       });
     });
 
+    it("keeps running without checking input drift on a version without reference statistics, and says so once", async () => {
+      // As registered by the raw upload route: no reference statistics at all.
+      const bytes = linearOnnx({ featureNames: ["vibration_rms"], weights: [1], bias: 0, link: "sigmoid" });
+      await registry.register({ name: "rv-pump", bytes });
+      await registry.promote("rv-pump", 1, "production", "test");
+      const h = harness(driftMonitor, { features: ["vibration_rms"], reference: { from: "model", model: "rv-pump" }, window: { by: "count", count: 100 }, minCount: 50, score: { field: "score", detector: "page-hinkley", threshold: 5, delta: 0.01 } }, { services: services(provide(MODELS, registry)) });
+      assert.deepEqual(h.statuses.at(-1), { state: "waiting", text: "no reference statistics for rv-pump@1: drift not checked" });
+      const shifted = readings(20, 300, { vibration: 5 }).map((m) => ({ ...m, payload: { vibration_rms: (m.payload as { vibration: number }).vibration, score: 0.2 } }));
+      for (const m of shifted) h.send(m);
+      assert.equal(h.counters.get("unchecked"), 300);
+      assert.equal(h.counters.get("windows"), undefined, "no window is judged without a reference");
+      assert.deepEqual(h.out("events"), []);
+      const warnings = h.logs.filter((l) => l.level === "warn");
+      assert.equal(warnings.length, 1, "logged once, not per message");
+      assert.match(warnings[0]!.message, /no reference statistics for rv-pump@1: drift not checked.*\[DRIFT_REFERENCE_MISSING\]/);
+      assert.equal(warnings[0]!.fields?.["code"], "DRIFT_REFERENCE_MISSING");
+      await h.node.close?.();
+    });
+
+    it("follows the production alias: to a version without statistics (unchecked), then to one with them (checked again)", async () => {
+      const random = new SeededRandom(21);
+      const vibration = Array.from({ length: 5_000 }, () => 2 + 0.5 * random.gaussian());
+      const bytes = linearOnnx({ featureNames: ["vibration"], weights: [1], bias: 0, link: "sigmoid" });
+      await registry.register({ name: "moving", bytes, reference: { vibration: featureReference(vibration) } });
+      await registry.promote("moving", 1, "production", "test");
+      const h = harness(driftMonitor, { features: ["vibration"], reference: { from: "model", model: "moving" }, window: { by: "count", count: 500 } }, { services: services(provide(MODELS, registry)) });
+      assert.deepEqual(h.statuses.at(-1), { state: "running", text: "checking drift against moving@1" });
+
+      await registry.register({ name: "moving", bytes }); // v2: no reference statistics
+      await registry.promote("moving", 2, "production", "test");
+      assert.deepEqual(h.statuses.at(-1), { state: "waiting", text: "no reference statistics for moving@2: drift not checked" });
+      assert.ok(h.logs.some((l) => l.level === "info" && /moving@1 -> moving@2/.test(l.message)), "the switch is logged");
+      for (const m of readings(22, 500, { vibration: 1 })) h.send(m);
+      assert.equal(h.counters.get("unchecked"), 500);
+      assert.deepEqual(h.out("events"), [], "the old version's reference is not used for the new version");
+
+      await registry.register({ name: "moving", bytes, reference: { vibration: featureReference(vibration) } }); // v3: statistics again
+      await registry.promote("moving", 3, "production", "test");
+      assert.deepEqual(h.statuses.at(-1), { state: "running", text: "checking drift against moving@3" });
+      for (const m of readings(23, 500, { vibration: 1 }, 600_000)) h.send(m);
+      const events = h.payloads("events") as Array<{ model: string }>;
+      assert.equal(events.length, 1);
+      assert.equal(events[0]!.model, "moving@3");
+      assert.equal(h.counters.get("unchecked"), 500, "nothing more went unchecked");
+      await h.node.close?.();
+      // Closed: a later promotion reaches nothing.
+      const statuses = h.statuses.length;
+      await registry.promote("moving", 2, "production", "test");
+      assert.equal(h.statuses.length, statuses);
+    });
+
     it("fails the deploy for an unknown model", () => {
       assert.throws(() => harness(driftMonitor, { features: ["vibration"], reference: { from: "model", model: "nope" } }, { services: services(provide(MODELS, registry)) }), { code: "MODEL_NOT_FOUND" });
     });

@@ -1,7 +1,8 @@
-import { AiotError, Config, defineNode, isRecord, Type, type Message, type NodeContext } from "../../runtime/sdk/index.ts";
+import { Config, defineNode, isRecord, Type, type Message } from "../../runtime/sdk/index.ts";
 import { MODELS } from "../../runtime/sdk/models.ts";
 import { Adwin, PageHinkley, type ChangeDetector } from "./drift-detectors.ts";
-import { histogramProblem, WindowHistogram, type FeatureHistogram } from "./drift-histogram.ts";
+import { WindowHistogram } from "./drift-histogram.ts";
+import { inlineReference, modelReference, type DriftReference } from "./drift-reference.ts";
 
 const histogramSchema = Type.Object(
   {
@@ -68,6 +69,13 @@ A value that is missing or not a finite number (NaN) is skipped for that feature
 (metric \`invalid_features\`); the message still counts for the others. A reference without a
 histogram for a configured feature fails the deploy with DRIFT_REFERENCE_MISSING naming it.
 
+With \`from: "model"\` and a stage (\`production\`, \`candidate\`), the monitor follows the alias: when
+a promotion moves it, windows and detectors start afresh against the new version's histograms (logged).
+A version registered **without reference statistics** (the raw upload route, \`aiotflow models
+register\`) does not stop the flow: input drift is not checked (status "no reference statistics for
+pump@2: drift not checked", metric \`unchecked\` per message, one DRIFT_REFERENCE_MISSING warning in
+the log), score drift still is, and checking resumes when a version with statistics holds the alias.
+
 Windows and detectors start afresh on a redeploy: they describe the model deployed with the flow.`,
   config: Config({
     features: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: "Payload fields to check for input drift." }),
@@ -105,13 +113,53 @@ Windows and detectors start afresh on a redeploy: they describe the model deploy
     },
   ],
   create(config, ctx) {
-    const { histograms, model } = loadReference(config.reference, config.features, (key) => ctx.use(key));
-    const windows = config.features.map((name) => new WindowHistogram(histograms[name]!));
+    const reference = config.reference;
+    const models = reference.from === "model" ? ctx.use(MODELS) : undefined;
+    let current: DriftReference =
+      reference.from === "inline" ? inlineReference(reference.histograms, config.features) : modelReference(models!.resolve(reference.model, reference.version), config.features, true);
+    let windows: WindowHistogram[] = [];
     const scoreField = config.score?.field;
-    const detector = config.score ? makeDetector(config.score) : undefined;
+    let detector = config.score ? makeDetector(config.score) : undefined;
     const windowBy = config.window;
     let windowStart = Number.NaN;
     let windowCount = 0;
+    const warned = new Set<string>();
+
+    /** Windows and detectors describe one model version: a new reference starts them afresh. */
+    function adopt(next: DriftReference): void {
+      current = next;
+      windows = next.kind === "checked" ? config.features.map((name) => new WindowHistogram(next.histograms[name]!)) : [];
+      detector = config.score ? makeDetector(config.score) : undefined;
+      windowStart = Number.NaN;
+      windowCount = 0;
+      if (next.kind === "unchecked") {
+        ctx.status({ state: "waiting", text: next.reason });
+        // Once per version: a flow restarted on the same version says it again, a busy flow does not repeat it.
+        if (!warned.has(next.model)) {
+          warned.add(next.model);
+          ctx.log.warn(`${next.reason}; messages are counted as "unchecked" until a version with reference statistics holds the alias [DRIFT_REFERENCE_MISSING]`, { code: "DRIFT_REFERENCE_MISSING", model: next.model });
+        }
+      } else ctx.status({ state: "running", text: next.model ? `checking drift against ${next.model}` : "checking drift" });
+    }
+    adopt(current);
+
+    // An alias (production, candidate) moves with promotions: follow it, as onnx-inference does.
+    const follow = reference.from === "model" && typeof reference.version === "string" ? reference : undefined;
+    const unsubscribe = follow
+      ? models!.subscribe((event) => {
+          if (event.name !== follow.model) return;
+          let info;
+          try {
+            info = models!.resolve(follow.model, follow.version);
+          } catch {
+            return; // no version holds the alias now: keep the last reference
+          }
+          const next = modelReference(info, config.features, false);
+          if (next.model === current.model) return;
+          ctx.log.info(`drift reference follows ${follow.model}@${follow.version}: ${current.model ?? "inline"} -> ${next.model ?? "inline"}${next.kind === "unchecked" ? ` (${next.reason})` : ""}`);
+          adopt(next);
+        })
+      : undefined;
 
     function closeWindow(end: number): void {
       const drifted: Array<{ name: string; value: number }> = [];
@@ -126,38 +174,52 @@ Windows and detectors start afresh on a redeploy: they describe the model deploy
       if (drifted.length > 0) {
         ctx.metrics.count("input_drift_events");
         const window = { start: windowStart, end, count: windowCount };
-        ctx.emit("events", { topic: "drift", ts: end, payload: { kind: "input-drift", statistic: config.statistic, threshold: config.threshold, features: drifted, window, model } });
+        ctx.emit("events", { topic: "drift", ts: end, payload: { kind: "input-drift", statistic: config.statistic, threshold: config.threshold, features: drifted, window, model: current.model } });
       }
       windowCount = 0;
     }
 
-    return {
-      onMessage(msg: Message) {
-        if (windowBy.by === "time") {
-          const start = msg.ts - (((msg.ts % windowBy.sizeMs) + windowBy.sizeMs) % windowBy.sizeMs);
-          if (Number.isNaN(windowStart)) windowStart = start;
-          else if (start > windowStart) {
-            closeWindow(windowStart + windowBy.sizeMs);
-            windowStart = start;
-          } else if (start < windowStart) return void ctx.metrics.count("late");
-        } else if (windowCount === 0) windowStart = msg.ts;
-        const payload = isRecord(msg.payload) ? msg.payload : {};
-        for (let i = 0; i < windows.length; i++) {
-          const value = payload[config.features[i]!];
-          if (typeof value === "number" && Number.isFinite(value)) windows[i]!.add(value);
-          else ctx.metrics.count("invalid_features");
+    /** Bins the message's features into the open window; false for a message older than it (skipped). */
+    function addToWindow(msg: Message, payload: Readonly<Record<string, unknown>>): boolean {
+      if (windowBy.by === "time") {
+        const start = msg.ts - (((msg.ts % windowBy.sizeMs) + windowBy.sizeMs) % windowBy.sizeMs);
+        if (Number.isNaN(windowStart)) windowStart = start;
+        else if (start > windowStart) {
+          closeWindow(windowStart + windowBy.sizeMs);
+          windowStart = start;
+        } else if (start < windowStart) {
+          ctx.metrics.count("late");
+          return false;
         }
-        windowCount += 1;
+      } else if (windowCount === 0) windowStart = msg.ts;
+      for (let i = 0; i < windows.length; i++) {
+        const value = payload[config.features[i]!];
+        if (typeof value === "number" && Number.isFinite(value)) windows[i]!.add(value);
+        else ctx.metrics.count("invalid_features");
+      }
+      windowCount += 1;
+      return true;
+    }
+
+    return {
+      close() {
+        unsubscribe?.();
+      },
+      onMessage(msg: Message) {
+        const payload = isRecord(msg.payload) ? msg.payload : {};
+        // Without reference statistics there is nothing to bin against: count, and still watch the score.
+        if (current.kind === "unchecked") ctx.metrics.count("unchecked");
+        else if (!addToWindow(msg, payload)) return;
         if (detector && scoreField !== undefined) {
           const score = payload[scoreField];
           if (typeof score !== "number" || !Number.isFinite(score)) ctx.metrics.count("invalid_scores");
           else if (detector.add(score)) {
             ctx.metrics.count("output_drift_events");
-            const scoreModel = model ?? (typeof msg.meta?.["model"] === "string" ? msg.meta["model"] : undefined);
+            const scoreModel = current.model ?? (typeof msg.meta?.["model"] === "string" ? msg.meta["model"] : undefined);
             ctx.emit("events", { topic: "drift", ts: msg.ts, payload: { kind: "output-drift", detector: config.score!.detector, field: scoreField, count: detector.count, model: scoreModel } });
           }
         }
-        if (windowBy.by === "count" && windowCount >= windowBy.count) closeWindow(msg.ts);
+        if (current.kind === "checked" && windowBy.by === "count" && windowCount >= windowBy.count) closeWindow(msg.ts);
       },
     };
   },
@@ -167,36 +229,4 @@ function makeDetector(score: { detector: "page-hinkley" | "adwin"; delta: number
   return score.detector === "adwin"
     ? new Adwin({ delta: score.delta, clock: 32, maxBuckets: 5, minWindow: 5 })
     : new PageHinkley({ delta: score.delta, threshold: score.threshold, minInstances: 30 });
-}
-
-type ReferenceConfig = { from: "model"; model: string; version: number | "production" | "candidate" } | { from: "inline"; histograms: Record<string, FeatureHistogram> };
-
-/** The histogram of every configured feature, checked now so a gap fails the deploy, not the first window. */
-function loadReference(
-  reference: ReferenceConfig,
-  features: readonly string[],
-  use: NodeContext<string>["use"],
-): { histograms: Record<string, FeatureHistogram>; model: string | undefined } {
-  let histograms: Record<string, FeatureHistogram>;
-  let model: string | undefined;
-  let where: string;
-  if (reference.from === "inline") {
-    histograms = reference.histograms;
-    where = "config.reference.histograms";
-  } else {
-    const resolved = use(MODELS).resolve(reference.model, reference.version);
-    model = `${resolved.name}@${resolved.version}`;
-    histograms = {};
-    for (const [name, stats] of Object.entries(resolved.reference)) if (stats.histogram) histograms[name] = stats.histogram;
-    where = `model ${model}`;
-  }
-  features.forEach((name, i) => {
-    const histogram = histograms[name];
-    if (!histogram) {
-      throw new AiotError("DRIFT_REFERENCE_MISSING", `${where} has no reference histogram for feature "${name}" (config.features[${i}])`, { path: `config.features[${i}]`, feature: name });
-    }
-    const problem = histogramProblem(histogram);
-    if (problem) throw new AiotError("DRIFT_REFERENCE_INVALID", `${where}: the histogram of "${name}" ${problem}`, { path: `config.features[${i}]`, feature: name });
-  });
-  return { histograms, model };
 }

@@ -7,7 +7,7 @@
 import { isRecord, type Message, type NodeContext } from "../../runtime/sdk/index.ts";
 import { FieldCopier, featureReader } from "./generated-access.ts";
 import { featureError, inputsOf, outputsOf, type ModelSlot, type RowSink, type ScoredChunk } from "./model-slot.ts";
-import { attributions, baselinesOf, occlusionRows, RateSampler, type Explanation } from "./occlusion.ts";
+import { attributions, baselineKindOf, baselinesOf, occlusionRows, RateSampler, type Explanation } from "./occlusion.ts";
 import { feedbackDecision, predictionOf, predictionOfScore, RecentDecisions, variantFor, VariantStats, type OutputMapping, type Prediction, type ScoreTally } from "./prediction.ts";
 
 export interface Variant {
@@ -78,7 +78,7 @@ export class InferenceHandler {
     const scores = Array.from({ length: width + 1 }, (_, r) =>
       predictionOf(first.data.subarray(r * columns, (r + 1) * columns), rows.subarray(r * width, (r + 1) * width), this.setup.mapping).score,
     );
-    return attributions(chunk.model.featureNames, inputs, baselines, scores, this.setup.explain.top);
+    return attributions(chunk.model.featureNames, inputs, baselines, scores, this.setup.explain.top, baselineKindOf(chunk.model));
   }
 
   /** Builds and emits the output of `msg`; returns its prediction. */

@@ -11,6 +11,7 @@ import { provide, services } from "../../runtime/sdk/services.ts";
 import { harness } from "../../runtime/sdk/testing.ts";
 import { Engine } from "../../runtime/core/engine.ts";
 import { flowOf, probeNodes } from "../../test/support/test-nodes.ts";
+import driftMonitor from "./drift-monitor.ts";
 import onnxInference from "./onnx-inference.ts";
 import { checkModelFits } from "./model-slot.ts";
 
@@ -77,11 +78,32 @@ describe("onnx-inference", () => {
   it("explains a prediction by occlusion: exactly w_i * (x_i - mean_i) for a linear model", async () => {
     const h = harness(onnxInference, { model: "lin", explain: { rate: 1, top: 3 } }, { services: provided });
     await sendTo(h, { topic: "pump", ts: 0, payload: { temp: 80, vib: 5, load: 0.9 } });
-    const explanation = h.out("out")[0]?.meta?.["explanation"] as { top: Array<{ feature: string; attribution: number; baseline: number }> };
+    const explanation = h.out("out")[0]?.meta?.["explanation"] as { baseline: string; top: Array<{ feature: string; attribution: number; baseline: number }> };
+    assert.equal(explanation.baseline, "reference mean");
     const wanted = { temp: 0.5 * (80 - 70), vib: -2 * (5 - 2), load: 0.25 * (0.9 - 0.4) };
     assert.deepEqual(explanation.top.map((a) => a.feature), ["vib", "temp", "load"], "largest magnitude first");
     for (const a of explanation.top) assert.ok(close(a.attribution, wanted[a.feature as keyof typeof wanted]), `${a.feature}: ${a.attribution}`);
     await h.node.close?.();
+  });
+
+  it("explains a version without reference statistics against zero, and says so instead of claiming a reference mean", async () => {
+    await registry.register({ name: "lin-noref", bytes: linear(1) }); // as the raw upload route does: no reference
+    const h = harness(onnxInference, { model: "lin-noref", version: 1, explain: { rate: 1, top: 3 } }, { services: provided });
+    await sendTo(h, { topic: "pump", ts: 0, payload: { temp: 80, vib: 5, load: 0.9 } });
+    const explanation = h.out("out")[0]?.meta?.["explanation"] as { baseline: string; top: Array<{ feature: string; attribution: number; baseline: number }> };
+    assert.equal(explanation.baseline, "zero (no reference statistics)");
+    const wanted = { temp: 0.5 * 80, vib: -2 * 5, load: 0.25 * 0.9 };
+    for (const a of explanation.top) {
+      assert.equal(a.baseline, 0);
+      assert.ok(close(a.attribution, wanted[a.feature as keyof typeof wanted]), `${a.feature}: ${a.attribution}`);
+    }
+    await h.node.close?.();
+    // Statistics for only some features: the label says which baseline was used where.
+    await registry.register({ name: "lin-partial", bytes: linear(1), reference: { temp: { mean: 70, std: 5 } } });
+    const partial = harness(onnxInference, { model: "lin-partial", version: 1, explain: { rate: 1, top: 3 } }, { services: provided });
+    await sendTo(partial, { topic: "pump", ts: 0, payload: { temp: 80, vib: 5, load: 0.9 } });
+    assert.equal((partial.out("out")[0]?.meta?.["explanation"] as { baseline: string }).baseline, "reference mean (zero for features without statistics)");
+    await partial.node.close?.();
   });
 
   it("explains only the sampled share of messages", async () => {
@@ -148,6 +170,32 @@ describe("onnx-inference", () => {
     assert.equal(errors.length, 1);
     assert.deepEqual([(errors[0]!.payload as { code: string }).code, ((errors[0]!.payload as { input: Message }).input.payload as { id: number }).id], ["MODEL_FEATURE_INVALID", 3]);
     assert.equal(probe.received.get("out")![0]!.meta?.["model"], "lin@1");
+    await engine.stop();
+  });
+
+  it("in a flow, keeps serving a production version without reference statistics next to a drift monitor on it", async () => {
+    await registry.register({ name: "served-noref", bytes: linear(0) }); // as the raw upload route registers: no reference
+    await registry.promote("served-noref", 1, "production", "test");
+    const probe = probeNodes();
+    let emit: (msg: Message) => boolean = () => false;
+    const features = defineNode({
+      type: "test-features", version: 1, family: "sources", title: "Features", summary: "Emits what the test hands it.", config: Config({}), inputs: {},
+      outputs: { out: { kind: "features", description: "Feature vectors." } }, examples: [],
+      create: (_config, ctx) => ({ start: () => void (emit = (msg) => ctx.emit("out", msg)) }),
+    });
+    const engine = new Engine({ catalog: new Map([...probe.definitions, features, onnxInference, driftMonitor].map((d) => [d.type, d])), services: provided, freezeMessages: true });
+    await engine.deploy(
+      flowOf(
+        [["src", "test-features"], ["model", "onnx-inference", { model: "served-noref", features: FEATURES }], ["drift", "drift-monitor", { features: FEATURES, reference: { from: "model", model: "served-noref" } }], ["out", "test-sink"]],
+        ["src.out->model.in", "model.out->out.in", "model.out->drift.in"],
+      ),
+    );
+    for (let i = 0; i < 5; i++) emit(reading(i));
+    await engine.idle();
+    assert.equal(probe.received.get("out")?.length, 5, "the model serves");
+    const drift = engine.metrics().find((m) => m.node === "drift")!;
+    assert.equal(drift.counters["unchecked"], 5);
+    assert.equal(drift.errors, 0);
     await engine.stop();
   });
 

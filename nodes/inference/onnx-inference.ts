@@ -35,6 +35,8 @@ Runs a model from the model registry (\`aiotflow models list\`) on onnxruntime, 
   **Shadow**: \`shadow\` scores every message too, never acts; its agreement is counted.
 - **Explanations**: a share \`explain.rate\` of messages gets \`meta.explanation\`: the \`explain.top\`
   features whose replacement by their training mean moves the score most (occlusion, one batched run).
+  A version registered without reference statistics has no means: it is occluded with 0, and
+  \`meta.explanation.baseline\` says \`"zero (no reference statistics)"\`.
 - **Feedback**: messages on \`feedback\` with the same key and \`payload.label\` count each variant's
   correct/incorrect decisions. Counters (\`variant.<id>.*\`, \`model.<name>@<v>.latency_ms_le_*\`) are
   exported with the node's metrics.`,

@@ -49,7 +49,7 @@ describe("occlusion", () => {
   });
 
   it("ranks attributions by magnitude", () => {
-    const explanation = attributions(["a", "b"], Float32Array.of(1, 2), Float32Array.of(0, 0), [5, 4, 8], 2);
+    const explanation = attributions(["a", "b"], Float32Array.of(1, 2), Float32Array.of(0, 0), [5, 4, 8], 2, "reference mean");
     assert.deepEqual(explanation.top.map((t) => [t.feature, t.attribution]), [["b", -3], ["a", 1]]);
   });
 

@@ -22,8 +22,10 @@ Runs the flow on this machine and prints what its debug nodes receive.
 Ctrl-C stops the sources, drains every queued message and exits; a second Ctrl-C exits at once.
 
 Options:
-  --data-dir <dir>      where keyed state is snapshotted, so windows and alarms survive a restart (default ./data)
-  --no-state            keep no state between runs (for demos and tests)
+  --data-dir <dir>      where keyed state is snapshotted, so windows and alarms survive a restart, and whose
+                        model and asset registries the flow uses (default ./data); locked while running, so
+                        a server on the same directory refuses it (STORE_LOCKED)
+  --no-state            keep no state between runs, no data directory (for demos and tests)
   --duration <seconds>  stop by itself after this long (default: run until Ctrl-C)
   --log-level <level>   debug | info | warn | error (default info)
   --json                debug messages and logs as JSON lines (for log shippers)

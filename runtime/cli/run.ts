@@ -1,13 +1,14 @@
 /** `aiotflow run <flow.json>`: one flow headless, as on a gateway, printing what its debug nodes see. */
 import { loadCatalog } from "../catalog.ts";
+import { lockDataDir } from "../data-dir-lock.ts";
 import { createConnections, withConnections } from "../connections/index.ts";
 import { Engine, type DebugEvent } from "../core/engine.ts";
 import { createLogger } from "../core/logger.ts";
-import { FlowInvalidError } from "../core/validate.ts";
+import { FlowInvalidError, type ValidFlow } from "../core/validate.ts";
 import { loadFlowFile, nodeTypesOf } from "../flow-file.ts";
 import { HttpIngressRegistry } from "../http-ingress.ts";
 import { ASSETS } from "../sdk/assets.ts";
-import { errorMessage, isAiotError } from "../sdk/errors.ts";
+import { errorMessage, isAiotError, type AiotError } from "../sdk/errors.ts";
 import { HTTP_INGRESS } from "../sdk/http-ingress.ts";
 import { MODELS } from "../sdk/models.ts";
 import { provide, services } from "../sdk/services.ts";
@@ -31,6 +32,35 @@ export async function run(positionals: string[], options: Options): Promise<numb
   const dataDir = options["no-state"] ? undefined : (options["data-dir"] ?? "data");
   // Headless runs have no secret store: `{ "$secret": "x" }` reads AIOTFLOW_SECRET_X from the environment.
   const secrets = (name: string) => process.env[`AIOTFLOW_SECRET_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`];
+  // The data directory's registry, state and outbox files are written here: a server (or another
+  // run) on the same directory would overwrite them behind our back, so take its lock first.
+  let lock: { release(): void } | undefined;
+  try {
+    lock = dataDir ? lockDataDir(dataDir) : undefined;
+  } catch (error) {
+    if (!isAiotError(error)) throw error;
+    err(`aiotflow run: ${error.toString()}\n  what to do: ${error.hint} (or run with --no-state, without the data directory's models and assets)`);
+    return 1;
+  }
+  try {
+    return await runLocked(file, options, { catalog, loaded: loaded.value, log, dataDir, secrets, duration });
+  } finally {
+    lock?.release();
+  }
+}
+
+async function runLocked(
+  file: string,
+  options: Options,
+  { catalog, loaded, log, dataDir, secrets, duration }: {
+    catalog: Awaited<ReturnType<typeof loadCatalog>>;
+    loaded: ValidFlow;
+    log: ReturnType<typeof createLogger>;
+    dataDir: string | undefined;
+    secrets: (name: string) => string | undefined;
+    duration: number | undefined;
+  },
+): Promise<number> {
   const connections = await createConnections({ logger: log, secrets });
   // With a data directory, flows reach its model registry (`aiotflow models register ...`).
   const models = dataDir ? await (await import("../ml/model-registry.ts")).ModelRegistry.open(dataDir) : undefined;
@@ -52,7 +82,7 @@ export async function run(positionals: string[], options: Options): Promise<numb
   const bindings = [...(models ? [provide(MODELS, models)] : []), ...(mlops?.bindings ?? []), ...(assets ? [provide(ASSETS, assets)] : []), ...(ingress ? [provide(HTTP_INGRESS, ingress)] : [])];
   const provided = bindings.length > 0 ? services(...bindings) : undefined;
   const engine = new Engine({ catalog, logger: log, secrets, connections, services: withConnections(provided, connections, dataDir, log), ...(dataDir ? { dataDir } : {}) });
-  const flow = loaded.value.flow;
+  const flow = loaded.flow;
   const signal = stopSignal(duration, log);
   // `aiotflow run ... | head` closes our stdout: stop printing, drain and exit normally.
   let printing = !options.quiet;
@@ -71,7 +101,7 @@ export async function run(positionals: string[], options: Options): Promise<numb
     await engine.deploy(flow);
   } catch (error) {
     if (error instanceof FlowInvalidError) printProblems(error.errors.map((e) => ({ error: e, location: file })), false);
-    else err(isAiotError(error) ? `aiotflow run: ${error.toString()}` : `aiotflow run: ${errorMessage(error)}`);
+    else err(isAiotError(error) ? `aiotflow run: ${error.toString()}${withoutDataDirHint(error, dataDir)}` : `aiotflow run: ${errorMessage(error)}`);
     hooks?.server.close();
     mlops?.close();
     await models?.close();
@@ -85,6 +115,18 @@ export async function run(positionals: string[], options: Options): Promise<numb
   await models?.close();
   printSummary(engine.metrics());
   return 0;
+}
+
+/** Services that live in the data directory are missing under --no-state: say where they come from. */
+const DATA_DIR_SERVICES: Readonly<Record<string, string>> = {
+  [ASSETS.name]: "the asset registry (<data-dir>/assets.json)",
+  [MODELS.name]: "the model registry (<data-dir>/models)",
+};
+
+function withoutDataDirHint(error: AiotError, dataDir: string | undefined): string {
+  if (dataDir || error.code !== "SERVICE_UNAVAILABLE") return "";
+  const service = Object.keys(DATA_DIR_SERVICES).find((name) => error.message.includes(`"${name}" service`));
+  return service ? `\n  what to do: give --data-dir (instead of --no-state): ${DATA_DIR_SERVICES[service]} lives there` : "";
 }
 
 function formatDebug(event: DebugEvent, json: boolean): string {

@@ -3,6 +3,7 @@ import { systemClock, type Clock } from "../sdk/clock.ts";
 import type { Logger, NodeContext, NodeStatus } from "../sdk/define.ts";
 import { AiotError, errorMessage, isAiotError } from "../sdk/errors.ts";
 import type { Message } from "../sdk/message.ts";
+import { ERROR_PORT } from "../sdk/ports.ts";
 import { lookup, type Services } from "../sdk/services.ts";
 import { keyedView } from "../sdk/state.ts";
 import type { FlowDocument } from "./flow-format.ts";
@@ -260,7 +261,13 @@ export class Engine {
       clock: this.clock,
       log: this.nodeLogger(node.id, definition.type),
       metrics: { count: (name, by = 1) => stats.count(name, by) },
-      emit: (port, msg) => scheduler.emit(runtimeNode, port, msg),
+      // A node reporting bad input on its error port (sources have no input to throw from) is one
+      // error of that node; errors the node throws are counted in the scheduler's `fail`, which does
+      // not come through here, so nothing is counted twice.
+      emit: (port, msg) => {
+        if (port === ERROR_PORT && !runtimeNode.closed) stats.errors++;
+        return scheduler.emit(runtimeNode, port, msg);
+      },
       writable: () => scheduler.writable(),
       keyed: (init) => keyedView(state, init),
       status: (status) => {
@@ -288,7 +295,10 @@ export class Engine {
     } catch (error) {
       // Keep a coded cause's own code (MODEL_NOT_FOUND, SECRET_MISSING...): its hint says what to do.
       const code = isAiotError(error) ? error.code : "DEPLOY_FAILED";
-      throw new AiotError(code, `node "${node.id}" (${definition.type}) could not be created: ${errorMessage(error)}`, {
+      // A cause that already names the node (SERVICE_UNAVAILABLE from ctx.use) is not prefixed again.
+      const cause = errorMessage(error);
+      const named = cause.startsWith(`node "${node.id}" (${definition.type}) `);
+      throw new AiotError(code, named ? cause : `node "${node.id}" (${definition.type}) could not be created: ${cause}`, {
         ...(isAiotError(error) ? error.details : {}),
         node: node.id,
         path: `nodes[${entry.index}]`,

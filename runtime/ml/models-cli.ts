@@ -5,6 +5,7 @@ import { errorMessage, isAiotError } from "../sdk/errors.ts";
 import { MODEL_STAGES, type ModelStage, type ModelVersionInfo } from "../sdk/models.ts";
 import { JsonlAuditLog } from "../store/audit-log.ts";
 import { ModelRegistry, type ModelSummary } from "./model-registry.ts";
+import { promotionWarnings } from "./promotion-warnings.ts";
 
 export interface ModelsCliOptions {
   readonly dataDir: string;
@@ -62,7 +63,8 @@ async function promote(name: string | undefined, version: string | undefined, op
   if (!isStage(stage)) return { code: 2, text: `--stage must be one of ${MODEL_STAGES.join(", ")}` };
   return withRegistry(options, true, async (r) => {
     const info = await r.promote(name, Number(version), stage, "cli");
-    return ok(`${info.name}@${info.version} is now ${info.stage}`);
+    const warnings = promotionWarnings(info, stage).map((w) => `\nwarning: ${w}`);
+    return ok(`${info.name}@${info.version} is now ${info.stage}${warnings.join("")}`);
   });
 }
 

@@ -47,6 +47,23 @@ describe("model registry routes", () => {
     assert.equal(archived.body.model.stage, "archived");
   });
 
+  it("warns when promoting a version without reference statistics (raw upload), and not for one with them", async () => {
+    const raw = Buffer.from(linearOnnx({ featureNames: ["temp", "vib"], weights: [1, 2], bias: 0, link: "sigmoid" }));
+    const uploaded = await t.request("POST", "/api/models/noref/upload", { as: "operator", raw, headers: { "content-type": "application/octet-stream" } });
+    assert.equal(uploaded.status, 201, uploaded.text);
+    const promoted = await t.request("POST", "/api/models/noref/versions/1/promote", { as: "operator", body: { stage: "production" } });
+    assert.equal(promoted.status, 200, promoted.text);
+    assert.equal(promoted.body.model.stage, "production", "a warning, not a refusal");
+    assert.deepEqual(promoted.body.warnings, ["version 1 has no reference statistics: drift monitors following this model will not check drift, explanations use a zero baseline"]);
+    const full = await t.request("POST", "/api/models/withref/versions", { as: "operator", body: { onnx: onnx(0), reference: { temp: { mean: 60, std: 4 }, vib: { mean: 1, std: 0.5 } } } });
+    const clean = await t.request("POST", `/api/models/withref/versions/${full.body.model.version}/promote`, { as: "operator", body: { stage: "production" } });
+    assert.equal(clean.status, 200, clean.text);
+    assert.equal(clean.body.warnings, undefined);
+    // Archiving a version without statistics moves no alias flows follow: nothing to warn about.
+    const archived = await t.request("POST", "/api/models/noref/versions/1/archive", { as: "operator" });
+    assert.equal(archived.body.warnings, undefined);
+  });
+
   it("refuses viewers and editors on writes", async () => {
     for (const as of ["viewer", "editor"] as const) {
       const reply = await t.request("POST", "/api/models/pump/versions", { as, body: { onnx: onnx(1) } });
@@ -68,6 +85,8 @@ describe("model registry routes", () => {
       assert.equal(reply.status, status, `${path}: ${reply.text}`);
       assert.equal(reply.body.error.code, code);
     }
+    const misspelt = await t.request("POST", "/api/models/pump/versions/1/promote", { body: { stage: "prod" } });
+    assert.match(misspelt.body.error.message, /stage: must be one of \["candidate","production","archived"\]/, "every allowed stage is named");
     const failed = await t.request("POST", "/api/models/pump/versions", { body: { onnx: onnx(2), metrics: { evaluation: { passed: false, reason: "worse than production" } } } });
     const refused = await t.request("POST", `/api/models/pump/versions/${failed.body.model.version}/promote`, { body: { stage: "production" } });
     assert.equal(refused.status, 409);

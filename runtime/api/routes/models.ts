@@ -1,5 +1,6 @@
 import { Type } from "typebox";
 import type { ModelRegistry } from "../../ml/model-registry.ts";
+import { promotionWarnings } from "../../ml/promotion-warnings.ts";
 import { AiotError, isAiotError, type ErrorCode } from "../../sdk/errors.ts";
 import { MODEL_STAGES } from "../../sdk/models.ts";
 import type { ApiDeps } from "../deps.ts";
@@ -133,9 +134,19 @@ export function modelRoutes(deps: ApiDeps): Route[] {
       method: "post", path: "/api/models/:name/versions/:v/promote", operationId: "model.promote", tag: "models", access: "operator", params, target: versionTarget,
       summary: "Move a version to a stage; production moves the alias and archives the previous version",
       body: Type.Object({ stage: Stage }, { additionalProperties: false }),
-      responses: { 200: { description: "The version with its new stage.", schema: Type.Object({ model: ModelVersion }) } },
+      responses: {
+        200: {
+          description: "The version with its new stage; `warnings` when flows following the alias lose something (a version without reference statistics: no drift checks, zero-baseline explanations).",
+          schema: Type.Object({ model: ModelVersion, warnings: Type.Optional(Type.Array(Type.String())) }),
+        },
+      },
       errors: { 409: "The version failed evaluation (MODEL_EVALUATION_FAILED) or its file changed (MODEL_HASH_MISMATCH)." },
-      handler: (ctx) => mapped(async () => ({ body: { model: await registry().promote(ctx.param("name"), Number(ctx.param("v")), ctx.body.stage, ctx.principal.username) } })),
+      handler: (ctx) =>
+        mapped(async () => {
+          const model = await registry().promote(ctx.param("name"), Number(ctx.param("v")), ctx.body.stage, ctx.principal.username);
+          const warnings = promotionWarnings(model, ctx.body.stage);
+          return { body: { model, ...(warnings.length > 0 ? { warnings } : {}) } };
+        }),
     }),
     defineRoute({
       method: "post", path: "/api/models/:name/versions/:v/archive", operationId: "model.archive", tag: "models", access: "operator", params, target: versionTarget,
