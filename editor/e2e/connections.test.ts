@@ -107,6 +107,11 @@ describe("the Connections panel in the browser editor", { skip, timeout: 90_000 
     assert.equal(await url().getAttribute("placeholder"), "default: mqtt://127.0.0.1:1883");
     // The password is a secret reference, chosen with the secret picker (admin here: a list of stored names).
     assert.equal(await page.getByTestId("field-connection.plant-broker.password").evaluate((e) => e.tagName), "SELECT");
+    // The TLS certificate and key are a file or a secret: both choices are named, each with its own example file.
+    for (const [field, file] of [["ca", "ca.pem"], ["cert", "gateway.crt"], ["key", "gateway.key"]]) {
+      assert.deepEqual(await page.getByLabel(`connection.plant-broker.tls.${field} variant`).locator("option").allInnerTexts(), ["File", "Secret store"]);
+      assert.match(await page.getByTestId(`field-connection.plant-broker.tls.${field}`).innerText(), new RegExp(`/etc/aiotflow/${file}`));
+    }
   });
 
   it("refuses a name that is taken, and deletes a connection no node uses", async () => {

@@ -69,7 +69,9 @@ describe("mqtt-in", () => {
     await until(() => t.received("got").length === 1 && t.received("errors").length === 2, "one reading and two errors");
     assert.deepEqual(t.received("errors").map((m) => (m.payload as { code: string }).code), ["MQTT_PAYLOAD_INVALID", "MQTT_PAYLOAD_INVALID"]);
     assert.match((t.received("errors")[1]!.payload as { message: string }).message, /expected a JSON object, got an array/);
-    assert.equal(t.engine.metrics().find((m) => m.node === "in")!.counters["payload_invalid"], 2);
+    const metrics = t.engine.metrics().find((m) => m.node === "in")!;
+    assert.equal(metrics.counters["payload_invalid"], 2);
+    assert.deepEqual([metrics.out, metrics.errors], [1, 2], "each bad payload is one error of mqtt-in (the editor's badge, /metrics)");
     await t.close();
   });
 

@@ -70,7 +70,7 @@ export function prometheusText(runtime: LocalRuntime, events?: EventStats): stri
     out.family(name, "counter", help, nodes.map(({ labels, m }) => ["", labels, pick(m)]));
   counter("aiotflow_node_messages_in_total", "Messages a node received.", (m) => m.in);
   counter("aiotflow_node_messages_out_total", "Messages a node emitted.", (m) => m.out);
-  counter("aiotflow_node_errors_total", "Messages a node failed on.", (m) => m.errors);
+  counter("aiotflow_node_errors_total", "Messages a node failed on, and bad input it reported on its error port.", (m) => m.errors);
   counter("aiotflow_node_dropped_total", "Messages dropped at a node (full queue, filtered as invalid).", (m) => m.dropped);
   out.family("aiotflow_node_queue_depth", "gauge", "Messages waiting for a node.", nodes.map(({ labels, m }) => ["", labels, m.queueDepth]));
   out.family(

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { flowOf, probeNodes, reading } from "../../test/support/test-nodes.ts";
 import { VirtualClock } from "../sdk/clock.ts";
-import { Config, defineNode, Secret, type Message } from "../sdk/index.ts";
+import { Config, defineNode, ERROR_PORT, Secret, type Message, type NodeContext } from "../sdk/index.ts";
 import { Engine, type FlowErrorEvent } from "./engine.ts";
 import { createLogger } from "./logger.ts";
 import { FlowInvalidError } from "./validate.ts";
@@ -82,6 +82,44 @@ describe("engine", () => {
     assert.equal(events[0]!.error.details.node, "step");
     assert.equal(got().length, 1);
     assert.equal(lines.filter((l) => l.includes("cannot handle 1")).length, 1);
+    await engine.stop();
+  });
+
+  it("counts a message a node sends out of its error port as one error of that node, and a thrown one once", async () => {
+    const probe = probeNodes();
+    const reporter = defineNode({
+      type: "test-reporting-source",
+      version: 1,
+      family: "sources",
+      title: "Reporting source",
+      summary: "Reports bad input on its error port, as real sources do.",
+      config: Config({}),
+      inputs: {},
+      outputs: { out: { kind: "reading", description: "x" } },
+      examples: [],
+      create: (_c, ctx) => ({
+        start() {
+          // Declared ports type ctx.emit; sources reach the implicit error port through a NodeContext<string>, as emitError does.
+          const anyPort: NodeContext<string> = ctx;
+          for (let i = 0; i < 5; i++) {
+            if (i % 2 === 0) anyPort.emit(ERROR_PORT, { topic: "t", ts: i, payload: { code: "PAYLOAD_INVALID", message: `bad ${i}` } });
+            else ctx.emit("out", reading(i));
+          }
+        },
+      }),
+    });
+    const engine = new Engine({ catalog: new Map([...probe.definitions, reporter].map((d) => [d.type, d])), clock: new VirtualClock() });
+    await engine.deploy(
+      flowOf(
+        [["in", "test-reporting-source"], ["step", "test-step", { failOn: 1 }], ["out", "test-sink"], ["errors", "test-sink"]],
+        ["in.out->step.in", "step.out->out.in", "in.error->errors.in", "step.error->errors.in"],
+      ),
+    );
+    await engine.idle();
+    const byNode = new Map(engine.metrics().map((m) => [m.node, m]));
+    assert.deepEqual([byNode.get("in")!.out, byNode.get("in")!.errors], [2, 3], "three reported errors, two readings out");
+    assert.deepEqual([byNode.get("step")!.in, byNode.get("step")!.out, byNode.get("step")!.errors], [2, 1, 1], "a thrown error is counted once");
+    assert.equal(probe.received.get("errors")?.length, 4);
     await engine.stop();
   });
 

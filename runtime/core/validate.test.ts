@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { flowOf, probeNodes } from "../../test/support/test-nodes.ts";
-import { Config, defineNode, Secret } from "../sdk/index.ts";
+import { loadCatalog } from "../catalog.ts";
+import { Config, defineNode, Secret, type PortKind } from "../sdk/index.ts";
 import { parseFlowText, validateFlow } from "./validate.ts";
 
 const probe = probeNodes();
@@ -59,6 +60,30 @@ describe("flow validation", () => {
     assert.deepEqual(problems(flow), [
       'edges[0]: cannot wire event output "src.error" to reading input "s.in" (raw or cleaned sensor values, one sample per message expected) [FLOW_EDGE_KIND_MISMATCH]',
     ]);
+  });
+
+  it("lets a reading feed a features input (a model takes named sensor fields) but not the other way round", async () => {
+    const real = await loadCatalog();
+    const exampleOf = (type: string) => real.get(type)!.examples[0]!.config as Record<string, unknown>;
+    const direct = flowOf([["in", "http-in", exampleOf("http-in")], ["model", "onnx-inference", exampleOf("onnx-inference")]], ["in.out->model.in"]);
+    const ok = validateFlow(direct, real);
+    assert.deepEqual(ok.ok ? [] : ok.errors.map((e) => e.toString()), []);
+    const backwards = flowOf([["win", "sliding-window", exampleOf("sliding-window")], ["clean", "range-check", exampleOf("range-check")]], ["win.out->clean.in"]);
+    const refused = validateFlow(backwards, real);
+    assert.equal(refused.ok, false);
+    const [error] = refused.ok ? [] : refused.errors;
+    assert.equal(error!.code, "FLOW_EDGE_KIND_MISMATCH");
+    assert.match(error!.message, /put a "map" between them$/, "names a node of the catalog that converts");
+  });
+
+  it("names the nodes that convert exactly between two kinds, and none when the catalog has none", () => {
+    const node = (type: string, family: "util" | "windows", from: PortKind, to: PortKind) =>
+      defineNode({ type, version: 1, family, title: type, summary: "x", config: Config({}), inputs: { in: { kind: from, description: "x" } }, outputs: { out: { kind: to, description: "x" } }, examples: [], create: () => ({}) });
+    const withConverters = new Map([...probe.definitions, node("test-event-to-reading", "windows", "event", "reading"), node("test-any", "util", "any", "any")].map((d) => [d.type, d]));
+    const flow = flowOf([["src", "test-source"], ["s", "test-step"]], ["src.error->s.in"]);
+    const result = validateFlow(flow, withConverters);
+    assert.match(result.ok ? "" : result.errors[0]!.message, /\(.* expected\); put a "test-event-to-reading" between them$/);
+    assert.doesNotMatch(problems(flow)[0]!, /between them/, "the probe catalog has no converter, so none is named");
   });
 
   it("refuses a cycle unless a loop-safe node is on it", () => {

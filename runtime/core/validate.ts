@@ -4,7 +4,7 @@ import { applyDefaults, parseConfig, schemaProblems } from "../sdk/config.ts";
 import type { AnyNodeDefinition } from "../sdk/define.ts";
 import { connectionRefsIn } from "../sdk/connections.ts";
 import { AiotError, errorMessage } from "../sdk/errors.ts";
-import { ERROR_PORT, PORT_KINDS, portKindsFit, type PortKind } from "../sdk/ports.ts";
+import { converterAdvice, convertersBetween, ERROR_PORT, PORT_KINDS, portKindsFit, type PortKind } from "../sdk/ports.ts";
 import { closest } from "../sdk/suggest.ts";
 import { findCycles } from "./cycles.ts";
 import { FlowDocumentSchema, type FlowDocument, type FlowNode } from "./flow-format.ts";
@@ -113,7 +113,7 @@ export function validateFlow(document: unknown, catalog: Catalog): ValidationRes
       errors.push(
         new AiotError(
           "FLOW_EDGE_KIND_MISMATCH",
-          `cannot wire ${from} output "${edge.from.node}.${edge.from.port}" to ${to} input "${edge.to.node}.${edge.to.port}" (${PORT_KINDS[to]} expected)`,
+          `cannot wire ${from} output "${edge.from.node}.${edge.from.port}" to ${to} input "${edge.to.node}.${edge.to.port}" (${PORT_KINDS[to]} expected)${converterAdvice(convertersBetween(catalog.values(), from, to))}`,
           { path },
         ),
       );

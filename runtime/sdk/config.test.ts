@@ -42,4 +42,13 @@ describe("config parsing", () => {
   for (const [name, raw, expected] of cases) {
     it(`reports ${name} with its path`, () => assert.deepEqual(problems(raw), expected));
   }
+
+  it("lists every allowed value of a union of literals, once", () => {
+    const stage = Config({ stage: Type.Union([Type.Literal("candidate"), Type.Literal("production"), Type.Literal("archived")], { description: "Stage." }) });
+    const result = parseConfig({ type: "promote", config: stage }, { stage: "prod" }, "body");
+    assert.deepEqual(result.ok ? [] : result.errors.map(String), ['body.stage: must be one of ["candidate","production","archived"] [NODE_CONFIG_INVALID]']);
+    const mixed = Config({ size: Type.Union([Type.Literal("auto"), Type.Integer({ minimum: 1 })], { description: "Size." }) });
+    const wrong = parseConfig({ type: "mixed", config: mixed }, { size: "big" }, "body");
+    assert.equal(wrong.ok, false, "a union that is not only literals is still refused");
+  });
 });

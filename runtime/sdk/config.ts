@@ -51,11 +51,12 @@ export function schemaProblems(schema: TSchema, value: unknown, basePath: string
   // Every branch refused the discriminant (`by: "hours"`): say which values it may take.
   for (const union of errors.filter((e) => e.keyword === "anyOf")) {
     const tags = errors.filter((e) => e.keyword === "const" && e.schemaPath.startsWith(`${union.schemaPath}/anyOf/`) && e.instancePath.startsWith(union.instancePath));
-    const branches = new Set(tags.map((e) => /\/anyOf\/(\d+)\//.exec(e.schemaPath.slice(union.schemaPath.length))?.[1]));
+    // A union of plain literals ("production" | "candidate") has its const right at the branch (`/anyOf/1`).
+    const branches = new Set(tags.map((e) => /\/anyOf\/(\d+)(?:\/|$)/.exec(e.schemaPath.slice(union.schemaPath.length))?.[1]));
     const width = schemaAt(schema, union.schemaPath)?.anyOf?.length ?? -1;
     if (tags.length > 0 && branches.size === width) {
       problems.push({ path: jsonPointerToPath(basePath, tags[0]!.instancePath), message: `must be one of ${JSON.stringify(tags.map((e) => e.params["allowedValue"]))}` });
-      live.splice(live.indexOf(union), 1);
+      for (const reported of [union, ...tags]) if (live.includes(reported)) live.splice(live.indexOf(reported), 1);
     }
   }
   const seen = new Set<string>();

@@ -22,6 +22,25 @@ describe("expressions", () => {
     assert.equal(expressionProblem('topic ~= "a(b)" and not (payload.x > 1)'), undefined, "parentheses in strings and after keywords are fine");
   });
 
+  it("names the expected type, the field and its actual value when a value has the wrong type", () => {
+    const times = compileExpression("payload.temp * 2 + abs(payload.offset)");
+    const failure = (payload: object) => {
+      try {
+        times.evaluate({ payload });
+      } catch (error) {
+        return error as { code: string; message: string };
+      }
+      return assert.fail("no error");
+    };
+    const { code, message } = failure({ temp: null, offset: 1 });
+    assert.deepEqual({ code, message }, { code: "EXPRESSION_FAILED", message: '"payload.temp * 2 + abs(payload.offset)": expected a number, got null (payload.temp)' });
+    assert.match(failure({ temp: "hot", offset: 1 }).message, /expected a number, got the text "hot" \(payload\.temp\)$/);
+    assert.throws(() => compileExpression("payload.a * payload.b").evaluate({ payload: { a: 1, b: false } }), { message: /expected a number, got false \(payload\.b\)$/ });
+    assert.match(failure({ temp: { c: 1 }, offset: 1 }).message, /got an object \(payload\.temp\)$/);
+    assert.throws(() => compileExpression("payload.a + 1").evaluate({ payload: { a: null } }), { message: /expected text or a number, got null \(payload\.a\)$/ });
+    assert.doesNotMatch(failure({ temp: null, offset: 1 }).message, /a undefined|but got/);
+  });
+
   it("throws EXPRESSION_FAILED for a missing field or a non-finite result instead of returning it", () => {
     assert.throws(() => compileExpression("payload.missing + 1").evaluate({ payload: {} }), { code: "EXPRESSION_FAILED", message: /missing/ });
     assert.throws(() => compileExpression("payload.x / 0").evaluate({ payload: { x: 1 } }), { code: "EXPRESSION_FAILED", message: /gives Infinity/ });

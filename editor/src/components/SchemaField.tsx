@@ -7,7 +7,7 @@ import type { JsonSchema } from "../graph/catalog.ts";
 import { chosenVariant } from "../graph/config-check.ts";
 import { pickerOf } from "../graph/fields.ts";
 import { parseInline } from "../graph/markdown.ts";
-import { numberInputValue, parseLines, widgetOf } from "../graph/schema-form.ts";
+import { numberInputValue, parseLines, variantKey, variantLabel, variantStart, widgetOf } from "../graph/schema-form.ts";
 import { ConnectionPicker } from "./ConnectionPicker.tsx";
 import { FieldPicker, SecretPicker } from "./Pickers.tsx";
 
@@ -125,19 +125,20 @@ function ObjectList({ name, field, path, value, missing, onChange }: FieldProps)
 /** anyOf of objects told apart by a `const` property: pick the branch, then fill its fields. */
 function Variants({ field, path, value, missing, onChange }: FieldProps) {
   const variants = (field.anyOf ?? []).filter((v) => v.properties);
-  const tagOf = (v: JsonSchema) => Object.entries(v.properties ?? {}).find(([, p]) => p.const !== undefined);
   const active = chosenVariant(variants, value ?? field.default);
-  const activeTag = active ? tagOf(active) : undefined;
+  const activeIndex = active ? variants.indexOf(active) : -1;
+  const current = value ?? field.default;
   return (
     <>
-      <select aria-label={`${path.join(".")} variant`} value={String(activeTag?.[1].const ?? "")} onChange={(e) => {
-        const next = variants.find((v) => String(tagOf(v)?.[1].const) === e.target.value);
-        const tag = next && tagOf(next);
-        if (tag) onChange({ [tag[0]]: tag[1].const });
+      <select aria-label={`${path.join(".")} variant`} value={active ? variantKey(active, activeIndex) : ""} onChange={(e) => {
+        const next = variants.find((v, i) => variantKey(v, i) === e.target.value);
+        if (next) onChange(variantStart(next));
       }}>
-        {variants.map((v, i) => <option key={i} value={String(tagOf(v)?.[1].const ?? i)}>{String(tagOf(v)?.[1].const ?? `option ${i + 1}`)}</option>)}
+        {variants.map((v, i) => <option key={i} value={variantKey(v, i)}>{variantLabel(v, i)}</option>)}
       </select>
-      {active && <Fields schema={active} path={path} value={value ?? field.default} missing={missing} onChange={onChange} />}
+      {active?.secret
+        ? <SecretPicker value={current} onChange={onChange} testId={`field-${path.join(".")}-secret`} placeholder="" />
+        : active && <Fields schema={active} path={path} value={current} missing={missing} onChange={onChange} />}
     </>
   );
 }

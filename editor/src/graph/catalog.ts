@@ -11,6 +11,8 @@ export interface PortInfo {
 
 export interface JsonSchema {
   readonly type?: string;
+  /** A union branch's name in the form (e.g. "File" / "Secret store"). */
+  readonly title?: string;
   readonly description?: string;
   readonly default?: unknown;
   readonly unit?: string;

@@ -40,11 +40,16 @@ function nested(field: JsonSchema, value: unknown, path: string): string[] {
   return variant ? missingConfig(variant, value, path) : [];
 }
 
-/** The anyOf branch whose `const` tag matches the value (discriminated unions), else the first object branch. */
+/**
+ * The anyOf branch whose `const` tag matches the value (discriminated unions); among those, the one
+ * that has every key of the value (untagged unions such as { file } | { $secret }); else the first.
+ */
 export function chosenVariant(variants: readonly JsonSchema[], value: unknown): JsonSchema | undefined {
   const objects = variants.filter((v) => v.properties);
   if (!isRecord(value)) return objects[0];
-  return objects.find((v) => Object.entries(v.properties ?? {}).every(([k, p]) => p.const === undefined || value[k] === p.const)) ?? objects[0];
+  const tagged = objects.filter((v) => Object.entries(v.properties ?? {}).every(([k, p]) => p.const === undefined || value[k] === p.const));
+  const hasKeys = (v: JsonSchema) => Object.keys(value).every((k) => Object.hasOwn(v.properties ?? {}, k));
+  return tagged.find(hasKeys) ?? tagged[0] ?? objects[0];
 }
 
 export interface NodeProblem {

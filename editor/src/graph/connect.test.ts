@@ -6,7 +6,10 @@ import { realCatalog } from "./fixtures.ts";
 import type { AiotNode } from "./mapping.ts";
 
 const node = (id: string, nodeType: string): AiotNode => ({ id, type: "aiot", position: { x: 0, y: 0 }, data: { nodeType, config: {} } });
-const nodes = [node("sensor", "simulated-sensor"), node("clean", "range-check"), node("win", "sliding-window"), node("gate", "threshold"), node("show", "debug")];
+const nodes = [
+  node("sensor", "simulated-sensor"), node("clean", "range-check"), node("win", "sliding-window"), node("gate", "threshold"), node("show", "debug"),
+  node("model", "onnx-inference"), node("retrain", "retrain-trigger"),
+];
 const wire = (spec: string) => {
   const [from, to] = spec.split("->");
   const [source, sourceHandle] = from!.split(".");
@@ -22,8 +25,11 @@ describe("the wiring rule", () => {
     ["sensor.out->clean.in", undefined],
     ["win.out->gate.in", undefined],
     ["gate.events->show.in", undefined],
-    ["sensor.error->win.in", "sensor.error carries event but win.in accepts reading only"],
-    ["win.out->clean.in", "win.out carries features but clean.in accepts reading only"],
+    ["sensor.error->win.in", 'sensor.error carries event but win.in accepts reading only; put a "map" between them'],
+    ["win.out->clean.in", 'win.out carries features but clean.in accepts reading only; put a "map" between them'],
+    ["sensor.out->model.in", undefined],
+    ["win.out->model.in", undefined],
+    ["model.out->retrain.events", 'model.out carries prediction but retrain.events accepts event only; put a "performance-monitor" between them'],
     ["gate.alarm->clean.in", undefined],
     ["clean.out->clean.in", `"clean" cannot feed itself`],
     ["sensor.nope->clean.in", `simulated-sensor has no output "nope"`],

@@ -3,7 +3,7 @@
  * (declared ports, self-wires, duplicates). A refused wire always comes with a reason to show.
  */
 import type { Connection, Edge } from "@xyflow/react";
-import { portKindsFit } from "../../../runtime/sdk/ports.ts";
+import { converterAdvice, convertersBetween, portKindsFit } from "../../../runtime/sdk/ports.ts";
 import type { Catalog } from "./catalog.ts";
 import type { AiotNode } from "./mapping.ts";
 
@@ -27,7 +27,8 @@ export function checkWire(wire: Wire, nodes: readonly AiotNode[], edges: readonl
   if (!out) return { ok: false, reason: `${fromType.type} has no output "${outName}"` };
   if (!input) return { ok: false, reason: `${toType.type} has no input "${inName}"` };
   if (!portKindsFit(out.kind, input.kind)) {
-    return { ok: false, reason: `${from.id}.${outName} carries ${out.kind} but ${to.id}.${inName} accepts ${input.kind} only` };
+    const advice = converterAdvice(convertersBetween(catalog.values(), out.kind, input.kind));
+    return { ok: false, reason: `${from.id}.${outName} carries ${out.kind} but ${to.id}.${inName} accepts ${input.kind} only${advice}` };
   }
   const duplicate = edges.some((e) => e.source === from.id && (e.sourceHandle ?? "") === outName && e.target === to.id && (e.targetHandle ?? "") === inName);
   if (duplicate) return { ok: false, reason: `${from.id}.${outName} is already wired to ${to.id}.${inName}` };

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { getAt, numberInputValue, parseLines, parseNumber, setAt, widgetOf } from "./schema-form.ts";
+import mqttBroker from "../../../runtime/connections/types/mqtt-broker.ts";
+import type { JsonSchema } from "./catalog.ts";
+import { chosenVariant } from "./config-check.ts";
+import { getAt, numberInputValue, parseLines, parseNumber, setAt, variantKey, variantLabel, variantStart, widgetOf } from "./schema-form.ts";
 
 describe("the schema-driven form", () => {
   it("picks a widget from the schema alone", () => {
@@ -50,6 +53,34 @@ describe("the schema-driven form", () => {
     assert.deepEqual(numberInputValue("12", field), { value: 12 });
     assert.deepEqual(numberInputValue("", field), { value: undefined });
     assert.deepEqual(numberInputValue("1e", { type: "number" }), { value: "1e", error: "not a number" });
+  });
+
+  it("labels the TLS file/secret choices of the mqtt-broker connection and recognises each", () => {
+    // Through JSON, as GET /api/connection-types serves it.
+    const config = JSON.parse(JSON.stringify(mqttBroker.config)) as JsonSchema;
+    const tls = config.properties!["tls"]!;
+    const examples: Record<string, string> = { ca: "ca.pem", cert: "gateway.crt", key: "gateway.key" };
+    for (const [field, file] of Object.entries(examples)) {
+      const pem = tls.properties![field]!;
+      assert.equal(widgetOf(pem), "variants");
+      assert.deepEqual(pem.anyOf!.map(variantLabel), ["File", "Secret store"], field);
+      assert.match(pem.description ?? "", new RegExp(`"/etc/aiotflow/${file.replace(".", "\\.")}"`), `${field} names its own example file`);
+      const [byFile, bySecret] = pem.anyOf!;
+      assert.deepEqual([variantStart(byFile!), variantStart(bySecret!)], [{ file: "" }, { $secret: "" }]);
+      assert.equal(chosenVariant(pem.anyOf!, variantStart(bySecret!)), bySecret, "picking the secret store sticks");
+      assert.equal(chosenVariant(pem.anyOf!, { $secret: "gateway-key" }), bySecret);
+      assert.equal(chosenVariant(pem.anyOf!, { file: "/etc/x.pem" }), byFile);
+      assert.equal(chosenVariant(pem.anyOf!, undefined), byFile, "nothing set: the first branch");
+      assert.deepEqual(pem.anyOf!.map(variantKey), ["0", "1"]);
+    }
+  });
+
+  it("labels a discriminated union by its tag and starts a picked branch with the tag only", () => {
+    const byCount: JsonSchema = { type: "object", required: ["by", "size"], properties: { by: { const: "count" }, size: { type: "integer" } } };
+    const byTime: JsonSchema = { type: "object", required: ["by"], properties: { by: { const: "time" } } };
+    assert.deepEqual([variantLabel(byCount, 0), variantKey(byTime, 1), variantLabel({ type: "object", properties: {} }, 2)], ["count", "time", "option 3"]);
+    assert.deepEqual(variantStart(byCount), { by: "count" });
+    assert.equal(chosenVariant([byCount, byTime], { by: "time", extra: 1 }), byTime, "the tag decides, unknown keys or not");
   });
 
   it("reads a list of strings one per line", () => {

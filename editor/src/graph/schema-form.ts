@@ -29,6 +29,31 @@ export function widgetOf(field: JsonSchema): Widget {
   }
 }
 
+/** A union branch's tag: the property with a `const` (discriminated unions), if it has one. */
+export function variantTag(variant: JsonSchema): readonly [string, unknown] | undefined {
+  const entry = Object.entries(variant.properties ?? {}).find(([, p]) => p.const !== undefined);
+  return entry ? [entry[0], entry[1].const] : undefined;
+}
+
+/** The option value of a union branch in the form's select: its tag, else its position. */
+export function variantKey(variant: JsonSchema, index: number): string {
+  const tag = variantTag(variant);
+  return String(tag ? tag[1] : index);
+}
+
+/** What the select shows for a union branch: its schema title, else its tag, else its position. */
+export function variantLabel(variant: JsonSchema, index: number): string {
+  const tag = variantTag(variant);
+  return variant.title ?? (tag ? String(tag[1]) : `option ${index + 1}`);
+}
+
+/** The value a newly picked branch starts with: its tag, or its required fields empty, so the branch is recognised. */
+export function variantStart(variant: JsonSchema): Record<string, unknown> {
+  const tag = variantTag(variant);
+  if (tag) return { [tag[0]]: tag[1] };
+  return Object.fromEntries((variant.required ?? []).map((key) => [key, ""]));
+}
+
 const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
 
 /** A copy of `config` with `path` set to `value`; `undefined` removes the key (the default applies again). */

@@ -66,6 +66,8 @@ describe("deploy routes", () => {
     assert.equal(reply.status, 422);
     assert.deepEqual(reply.body.error.problems, problems);
     assert.match(reply.body.error.message, /nothing was running before$/);
+    assert.equal(reply.body.error.hint, ERROR_CATALOGUE.DEPLOY_FAILED);
+    assert.match(reply.body.error.hint, /if none was, the flow stays stopped/, "a first deploy's hint does not claim a previous version keeps running");
   });
 
   it("rolls back to the last version that ran before the current one", async () => {

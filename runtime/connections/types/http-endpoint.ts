@@ -51,7 +51,7 @@ as reachable.`,
       if (/certificate|SSL|TLS/i.test(cause)) throw new ConnectionFailure("CONNECTION_TLS_FAILED", `${target}: ${cause}`, true);
       throw new ConnectionFailure("CONNECTION_FAILED", `${target}: ${cause}`);
     }
-    if (response.status === 401 || response.status === 403) throw new ConnectionFailure("CONNECTION_AUTH_FAILED", `${target} answered ${response.status}: the credentials were refused`, true);
+    if (response.status === 401 || response.status === 403) throw new ConnectionFailure("CONNECTION_AUTH_FAILED", `${target} answered ${response.status}: the credentials in the headers (token, API key) were refused`, true);
     if (response.status >= 500) throw new ConnectionFailure("CONNECTION_FAILED", `${target} answered ${response.status} ${response.statusText}`);
   },
 });

@@ -4,11 +4,12 @@ import { ConnectionFailure, defineConnection, type ConnectionContext } from "../
 import { Config, Secret, Type, type Static } from "../../sdk/schema.ts";
 import { errorMessage } from "../../sdk/errors.ts";
 
-const Pem = (what: string) =>
+/** A PEM from a file or the secret store; the titles label the two choices in the editor's form. */
+const Pem = (what: string, exampleFile: string) =>
   Type.Union([
-    Type.Object({ file: Type.String({ minLength: 1, description: `Path of the PEM ${what} file.` }) }, { additionalProperties: false }),
-    Secret(`The PEM ${what} in the secret store.`),
-  ], { description: `The ${what}: { "file": "/etc/aiotflow/ca.pem" } or { "$secret": "name" }.` });
+    Type.Object({ file: Type.String({ minLength: 1, description: `Path of the PEM ${what} file.` }) }, { additionalProperties: false, title: "File" }),
+    { ...Secret(`The PEM ${what} in the secret store.`), title: "Secret store" },
+  ], { description: `The ${what}: { "file": "${exampleFile}" } or { "$secret": "name" }.` });
 
 const MqttBrokerConfig = Config({
   url: Type.String({ pattern: "^(mqtts?|wss?)://", default: "mqtt://127.0.0.1:1883", description: "Broker URL: mqtt://host:1883, mqtts://host:8883 (TLS), ws:// or wss://." }),
@@ -20,9 +21,9 @@ const MqttBrokerConfig = Config({
   cleanSession: Type.Boolean({ default: true, description: "Start a fresh session on every connect (false: the broker keeps QoS 1/2 messages for this clientId while away)." }),
   connectTimeoutMs: Type.Integer({ minimum: 100, default: 10_000, unit: "ms", description: "How long one connect attempt may take." }),
   tls: Type.Optional(Type.Object({
-    ca: Type.Optional(Pem("CA certificate")),
-    cert: Type.Optional(Pem("client certificate")),
-    key: Type.Optional(Pem("client private key")),
+    ca: Type.Optional(Pem("CA certificate", "/etc/aiotflow/ca.pem")),
+    cert: Type.Optional(Pem("client certificate", "/etc/aiotflow/gateway.crt")),
+    key: Type.Optional(Pem("client private key", "/etc/aiotflow/gateway.key")),
     rejectUnauthorized: Type.Boolean({ default: true, description: "Refuse a server certificate the CA does not vouch for (turn off only for tests)." }),
     servername: Type.Optional(Type.String({ description: "Server name to verify (SNI), when it differs from the URL's host." })),
   }, { additionalProperties: false, description: "TLS settings for mqtts:// and wss:// (CA, client certificate and key)." })),
