@@ -88,6 +88,8 @@ function startSystem(system: System, broker: Mosquitto, qos: number): SystemProc
 }
 
 interface Received {
+  /** Messages numbered below this are warm-up: counted, their latency not recorded. */
+  warmupBelow: number;
   received: number;
   readonly seen: Set<number>;
   latencies: number[];
@@ -105,26 +107,26 @@ interface RawLoad extends Received {
 }
 
 /** QoS 0 load tools on the raw client: cheap enough per message not to be what is measured. */
-async function connectRawLoad(broker: Mosquitto): Promise<RawLoad> {
+async function connectRawLoad(broker: Mosquitto, filter = "bench/out/#"): Promise<RawLoad> {
   const publisher = await RawMqttClient.connect(broker.port, "bench-publisher");
   const subscriber = await RawMqttClient.connect(broker.port, "bench-subscriber");
-  const load: RawLoad = { publisher, subscriber, received: 0, seen: new Set(), latencies: [], lastAt: 0 };
+  const load: RawLoad = { publisher, subscriber, warmupBelow: 0, received: 0, seen: new Set(), latencies: [], lastAt: 0 };
   subscriber.onPublish = (_topic, body) => {
     const now = performance.now();
     const msg = JSON.parse(body.toString()) as { i: number; t: number };
     load.received++;
     load.seen.add(msg.i);
-    load.latencies.push(now - msg.t);
+    if (msg.i >= load.warmupBelow) load.latencies.push(now - msg.t);
     load.lastAt = now;
   };
-  await subscriber.subscribe("bench/out/#");
+  await subscriber.subscribe(filter);
   return load;
 }
 
 async function connectLoad(broker: Mosquitto, qos: 0 | 1): Promise<Load> {
   const publisher = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
   const subscriber = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
-  const load: Load = { publisher, subscriber, received: 0, seen: new Set(), latencies: [], lastAt: 0 };
+  const load: Load = { publisher, subscriber, warmupBelow: 0, received: 0, seen: new Set(), latencies: [], lastAt: 0 };
   subscriber.on("message", (_topic, body) => {
     const now = performance.now();
     const msg = JSON.parse(body.toString()) as { i: number; t: number };
@@ -205,6 +207,26 @@ async function paced(load: RawLoad, rate: number, seconds: number, offset: numbe
   return total;
 }
 
+/**
+ * The harness alone at 2,000 msgs/s: publisher -> Mosquitto -> subscriber, no system in between (one
+ * broker hop instead of two). What a system's end-to-end latency cannot go below on this machine.
+ */
+async function harnessFloor(): Promise<{ p50_ms: number; p99_ms: number; max_ms: number }> {
+  const broker = await startMosquitto();
+  try {
+    const load = await connectRawLoad(broker, "bench/in/#");
+    load.warmupBelow = RATE * RATE_S * 0.1;
+    const sent = await paced(load, RATE, RATE_S, 0);
+    await drained(load, sent, 1_000);
+    await load.publisher.end();
+    await load.subscriber.end();
+    const sorted = Float64Array.from(load.latencies).sort();
+    return { p50_ms: percentile(sorted, 50), p99_ms: percentile(sorted, 99), max_ms: sorted[sorted.length - 1]! };
+  } finally {
+    await broker.stop();
+  }
+}
+
 async function measure(system: System): Promise<Record<string, unknown>> {
   const result: Record<string, unknown> = { system };
   // QoS 0: max rate, then 2,000 msgs/s.
@@ -234,6 +256,7 @@ async function measure(system: System): Promise<Record<string, unknown>> {
       load.latencies = [];
       load.seen.clear();
       for (const pid of [broker.pid, proc.proc.pid!, process.pid]) pin(pid, "0,1");
+      load.warmupBelow = 10_000_000 + RATE * RATE_S * 0.1; // the first 10 % warm the JIT up
       const sent = await paced(load, RATE, RATE_S, 10_000_000);
       await drained(load, sent, 1_000);
       const sorted = Float64Array.from(load.latencies).sort();
@@ -292,7 +315,11 @@ async function main(): Promise<void> {
   console.log(`mqtt: ${PIN ? "max rate pinned (system on CPU 1; broker, publisher, subscriber on CPU 0), paced phases unpinned" : "not pinned"}; ${RUNS} run(s) per system, ${N} msgs at QoS 0 max rate, ${RATE} msgs/s for ${RATE_S} s, ${QOS1_N} msgs at QoS 1; node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
   const raw: Record<System, Array<Record<string, unknown>>> = { aiotflow: [], "node-red": [] };
   const failures: string[] = [];
+  const floors: Array<{ p50_ms: number; p99_ms: number; max_ms: number }> = [];
   for (let run = 0; run < RUNS; run++) {
+    const floor = await harnessFloor();
+    floors.push(floor);
+    console.log(`  harness alone (one broker hop) at ${RATE} msgs/s: p50 ${fmt(floor.p50_ms, 3)} ms, p99 ${fmt(floor.p99_ms, 3)} ms`);
     for (const system of run % 2 === 0 ? (["aiotflow", "node-red"] as const) : (["node-red", "aiotflow"] as const)) {
       try {
         const r = await measure(system);
@@ -322,6 +349,8 @@ async function main(): Promise<void> {
     scenario: "publisher -> Mosquitto 2.0 -> MQTT in -> parse JSON -> map (v*2) -> MQTT out -> subscriber; publisher and subscriber in the orchestrator process",
     load_tools: "QoS 0: a raw MQTT 3.1.1 client (bench/mqtt/raw-client.ts: pre-encoded PUBLISH packets, 100 per write; a streaming parser); QoS 1: mqtt.js 5",
     pinning: PIN ? "max-rate phases (QoS 0 and QoS 1): taskset, the system on CPU 1; Mosquitto, publisher and subscriber on CPU 0 (as PEER-BASELINE.md); paced phases (2,000 and 10,000 msgs/s) unpinned" : "none",
+    latency_notes: "p50/p99 at 2,000 msgs/s exclude the first 10 % (warm-up); harness_floor is publisher -> Mosquitto -> subscriber with no system (one broker hop; the systems' path has two)",
+    harness_floor: { p50_ms: median(floors.map((f) => f.p50_ms)), p99_ms: median(floors.map((f) => f.p99_ms)), max_ms: median(floors.map((f) => f.max_ms)), per_run: floors },
     systems, ratios, targets: TARGETS, targets_met: met,
   };
   writeResultsAndFinish("mqtt", output, { raw }, failures);
