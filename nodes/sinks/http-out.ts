@@ -92,7 +92,7 @@ Example: \`{ "url": "https://ops.example.com/hooks/alarms", "headers": { "Author
     const outbox = ctx.use(OUTBOXES).open<Message>(ctx, config.buffer);
     const errors: NodeContext<string> = ctx; // the implicit error port is not among the declared outputs
     const aborts = new AbortController();
-    /** How many rounds each buffered message was sent in, aligned with the buffer's head. */
+    /** How many rounds each message of the head was sent in (at most maxInFlight entries, aligned with the buffer's head). */
     let sentIn: number[] = [];
     let pumping: Promise<void> | undefined;
     let failedRounds = 0;
@@ -142,7 +142,7 @@ Example: \`{ "url": "https://ops.example.com/hooks/alarms", "headers": { "Author
         const batch = outbox.peek(config.maxInFlight);
         countDrops();
         if (batch.length === 0) break;
-        while (sentIn.length < outbox.length) sentIn.push(0);
+        while (sentIn.length < batch.length) sentIn.push(0); // only the head is tracked: a backlog costs nothing here
         const tries = batch.map((_, i) => ++sentIn[i]!);
         const droppedBefore = outbox.dropped.overflow;
         const outcomes = await Promise.all(batch.map(attempt));

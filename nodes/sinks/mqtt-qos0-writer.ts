@@ -23,8 +23,9 @@ export class Qos0Writer {
 
   /** False when the link cannot take it now (the caller buffers the message instead). */
   publish(topic: string, body: string, retain: boolean): boolean {
-    const stream = this.client.stream as { writable?: boolean; destroyed?: boolean } | undefined;
-    if (!this.client.connected || !stream || stream.destroyed || stream.writable === false) return false;
+    const stream = this.client.stream as { writable?: boolean; destroyed?: boolean; writableNeedDrain?: boolean } | undefined;
+    // A socket that is backed up (a slow broker) takes no more: the caller's bounded buffer does.
+    if (!this.client.connected || !stream || stream.destroyed || stream.writable === false || stream.writableNeedDrain === true) return false;
     const topicBytes = Buffer.byteLength(topic);
     const bodyBytes = Buffer.byteLength(body);
     const remaining = 2 + topicBytes + (this.mqtt5 ? 1 : 0) + bodyBytes;

@@ -6,7 +6,7 @@ import { startAedes, type AedesBroker } from "../../test/support/aedes.ts";
 import { until } from "../../test/support/mqtt-flow.ts";
 import mqttIn from "./mqtt-in.ts";
 import { subscribe } from "./mqtt-subscription.ts";
-import { parseTopicTemplate, topicMatches } from "./topic-template.ts";
+import { filterMatcher, parseTopicTemplate } from "./topic-template.ts";
 
 describe("mqtt subscriptions", () => {
   let broker: AedesBroker;
@@ -65,7 +65,7 @@ describe("mqtt subscriptions", () => {
       ["a/+/c", "a/b/c", true], ["a/+/c", "a/b/d", false], ["a/#", "a", true], ["a/#", "a/b/c", true], ["#", "$SYS/x", false],
       ["+/b", "$SYS/b", false], ["a/b", "a/b/c", false], ["$share/g/a/+", "a/b", true],
     ];
-    for (const [filter, topic, expected] of cases) assert.equal(topicMatches(filter, topic), expected, `${filter} vs ${topic}`);
+    for (const [filter, topic, expected] of cases) assert.equal(filterMatcher(filter)(topic), expected, `${filter} vs ${topic}`);
   });
 
   it("turns templates into filters and fields", () => {

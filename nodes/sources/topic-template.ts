@@ -63,13 +63,9 @@ export function parseTopicTemplate(template: string): TopicTemplate {
   };
 }
 
-/** MQTT filter matching (`+` one level, `#` the rest), for clients shared by several subscriptions. */
-export function topicMatches(filter: string, topic: string): boolean {
-  return filterMatcher(filter)(topic);
-}
-
 /**
- * A matcher for one filter, its levels split once: a shared client tests every arriving message
+ * MQTT filter matching (`+` one level, `#` the rest), for clients shared by several subscriptions: a
+ * matcher for one filter, its levels split once: a shared client tests every arriving message
  * against each subscription's filter, so the per-message work must not re-parse the filter.
  */
 export function filterMatcher(filter: string): (topic: string) => boolean {
