@@ -29,6 +29,19 @@ describe("local runtime", () => {
     assert.deepEqual(runtime.flows(), []);
   });
 
+  it("refuses deploys once the server is shutting down, and keeps the running flow until it is stopped", async () => {
+    const { runtime, events } = setup();
+    assert.equal((await runtime.deploy("line-1", 1, v1)).ok, true);
+    runtime.refuseDeploys();
+    const outcome = await runtime.deploy("line-2", 1, { ...v1, id: "line-2" });
+    assert.equal(outcome.ok, false);
+    assert.deepEqual(!outcome.ok && [outcome.error.code, outcome.error.message], ["DEPLOY_FAILED", "the server is shutting down: deploy again once it has restarted"]);
+    assert.ok(events.some((e) => e.type === "deploy" && e.flowId === "line-2" && e.phase === "failed"));
+    assert.deepEqual(runtime.flows().map((f) => [f.flowId, f.state]), [["line-1", "running"]]);
+    await runtime.close();
+    assert.deepEqual(runtime.flows(), []);
+  });
+
   it("keeps the previous version running when the new one fails to start, and says so", async () => {
     const { runtime, probe, events } = setup();
     await runtime.deploy("line-1", 1, v1);

@@ -26,6 +26,8 @@ interface Slot {
  */
 export class FlowRuntime implements LocalRuntime {
   private readonly slots = new Map<string, Slot>();
+  /** Set when the server starts stopping: a deploy then would start a flow nobody stops. */
+  private shuttingDown = false;
   private readonly listeners = new Set<(event: RuntimeEvent) => void>();
 
   constructor(
@@ -46,6 +48,11 @@ export class FlowRuntime implements LocalRuntime {
     const started = performance.now();
     const elapsed = () => Math.round((performance.now() - started) * 1000) / 1000;
     this.publish({ type: "deploy", flowId, version, phase: "validating", at: Date.now() });
+    if (this.shuttingDown) {
+      const message = "the server is shutting down: deploy again once it has restarted";
+      this.publish({ type: "deploy", flowId, version, phase: "failed", detail: message, at: Date.now() });
+      return { ok: false, error: { code: "DEPLOY_FAILED", message }, durationMs: elapsed() };
+    }
     if (document.id !== flowId) {
       const message = `the document's id "${document.id}" is not the flow's id "${flowId}"`;
       this.publish({ type: "deploy", flowId, version, phase: "failed", detail: message, at: Date.now() });
@@ -102,8 +109,14 @@ export class FlowRuntime implements LocalRuntime {
     return () => void this.listeners.delete(listener);
   }
 
+  /** From now on deploys are refused; running flows go on until stopped (the first step of a shutdown). */
+  refuseDeploys(): void {
+    this.shuttingDown = true;
+  }
+
   /** Stops every flow, draining each. */
   async close(): Promise<void> {
+    this.shuttingDown = true;
     await Promise.all([...this.slots.keys()].map((id) => this.stop(id)));
   }
 

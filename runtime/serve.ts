@@ -86,6 +86,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
     const retrain = features ? new Retrainer({ registry: models, store: features, logger }) : undefined;
     const mlops = features && retrain ? [provide(FEATURE_STORE, features), provide(RETRAIN, retrain)] : [];
     const runtime = new FlowRuntime({ catalog, dataDir, logger, secrets: (name) => stores.secrets.get(name), connections, services: services(provide(MODELS, models), provide(ASSETS, assets), provide(HTTP_INGRESS, ingress), ...mlops) });
+    cleanups.push({ stage: "halt", run: () => runtime.refuseDeploys() }); // none may start while the others drain
     cleanups.push({ stage: "flows", run: () => drainFlows(runtime, options.drainTimeoutMs ?? 10_000, logger) });
     const api = createApi({ catalog, ...stores, runtime, connections, models, assets, ingress, ...(features ? { features } : {}), ...(retrain ? { retrain } : {}), auth: options.auth, logger });
     mountEditor(api.app, options.editorDir);
