@@ -25,7 +25,8 @@ export const connectionsApi = {
   test: (type: string, config: Record<string, unknown>) => call<TestReply>("POST", "/api/connections/test", { type, config }),
 };
 
-type Test = { readonly state: "running" } | { readonly state: "done"; readonly outcome: ReturnType<typeof testOutcome> };
+/** `tested`: the config the running test was started with; a reply for any other config is dropped. */
+type Test = { readonly state: "running"; readonly tested: unknown } | { readonly state: "done"; readonly outcome: ReturnType<typeof testOutcome> };
 
 interface Props {
   readonly connections: Connections;
@@ -92,9 +93,13 @@ export function ConnectionsPanel({ connections, nodes, restored, requestedType, 
   const test = async (name: string) => {
     const connection = connections[name];
     if (!connection) return;
-    setTests((t) => ({ ...t, [name]: { state: "running" } }));
+    setTests((t) => ({ ...t, [name]: { state: "running", tested: connection.config } }));
     const outcome = await connectionsApi.test(connection.type, connection.config).then(testOutcome, (error) => ({ kind: "error" as const, title: "Test not run", detail: describeFailure(error) }));
-    setTests((t) => ({ ...t, [name]: { state: "done", outcome } }));
+    // Edited (or undone) while the test ran: its answer is about a config that is no longer there.
+    setTests((t) => {
+      const current = t[name];
+      return current?.state === "running" && current.tested === connection.config ? { ...t, [name]: { state: "done", outcome } } : t;
+    });
   };
   const setConfig = (name: string, config: unknown) => {
     // A result for the config before this edit would mislead.
