@@ -26,3 +26,21 @@ export function errorCollectingLogger(errors: string[]): Logger {
   const ignore = () => {};
   return { debug: ignore, info: ignore, warn: ignore, error: (message) => void errors.push(message) };
 }
+
+/** What an API call answered: its status and parsed JSON body (loosely typed: tests look into it). */
+export type ApiAnswer = { status: number; body: any };
+
+/** Logs in to the server at `url` and returns a JSON caller carrying that user's bearer token. */
+export async function apiClient(url: string, password: string, username = "admin"): Promise<(method: string, path: string, body?: unknown) => Promise<ApiAnswer>> {
+  const login = await fetch(`${url}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password }) });
+  if (!login.ok) throw new Error(`login as ${username} failed: ${login.status} ${await login.text()}`);
+  const { token } = (await login.json()) as { token: string };
+  return async (method, path, body) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: response.status, body: await response.json() };
+  };
+}

@@ -15,7 +15,7 @@ import { PACKAGE_ROOT } from "../../runtime/paths.ts";
 import { Config, defineNode, Secret, type Logger } from "../../runtime/sdk/index.ts";
 import { serve, type Served } from "../../runtime/serve.ts";
 import { flowOf } from "../../test/support/test-nodes.ts";
-import { errorCollectingLogger, launchChromium, SKIP_WITHOUT_CHROMIUM } from "./browser.ts";
+import { apiClient, errorCollectingLogger, launchChromium, SKIP_WITHOUT_CHROMIUM } from "./browser.ts";
 import { buildEditorIfStale, EDITOR_DIST } from "./build.ts";
 
 const PASSWORD = "e2e live admin password";
@@ -69,17 +69,9 @@ describe("watching a running flow in the editor", { skip, timeout: 120_000 }, ()
   let served: Served;
   let browser: Browser;
   let page: Page;
-  let token = "";
   const pageErrors: string[] = [];
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${served.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: response.status, body: (await response.json()) as any };
-  };
+  let api: Awaited<ReturnType<typeof apiClient>>;
 
   before(async () => {
     await buildEditorIfStale();
@@ -87,8 +79,7 @@ describe("watching a running flow in the editor", { skip, timeout: 120_000 }, ()
       catalog: await loadCatalog([brokerLogin]), dataDir: join(temp, "data"), port: 0, host: "127.0.0.1", auth: true, logger: quiet,
       adminPassword: PASSWORD, editorDir: EDITOR_DIST,
     });
-    const login = await fetch(`${served.url}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "admin", password: PASSWORD }) });
-    token = ((await login.json()) as { token: string }).token;
+    api = await apiClient(served.url, PASSWORD);
     assert.equal((await api("POST", "/api/flows", { document: line, message: "e2e live" })).status, 201);
     const deployed = await api("POST", "/api/flows/live-line/deploy", {});
     assert.equal(deployed.status, 200, JSON.stringify(deployed.body));

@@ -16,7 +16,7 @@ import { PACKAGE_ROOT } from "../../runtime/paths.ts";
 import { linearOnnx } from "../../runtime/ml/onnx-export.ts";
 import { serve, type Served } from "../../runtime/serve.ts";
 import { flowOf } from "../../test/support/test-nodes.ts";
-import { errorCollectingLogger, launchChromium, SKIP_WITHOUT_CHROMIUM } from "./browser.ts";
+import { apiClient, errorCollectingLogger, launchChromium, SKIP_WITHOUT_CHROMIUM } from "./browser.ts";
 import { buildEditorIfStale, EDITOR_DIST } from "./build.ts";
 
 const PASSWORD = "e2e ml view admin password";
@@ -49,21 +49,12 @@ describe("the operator's ML view", { skip: SKIP_WITHOUT_CHROMIUM, timeout: 90_00
   let served: Served;
   let browser: Browser;
   let page: Page;
-  let token = "";
-  const api = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${served.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: response.status, body: (await response.json()) as any };
-  };
+  let api: Awaited<ReturnType<typeof apiClient>>;
 
   before(async () => {
     await buildEditorIfStale();
     served = await serve({ catalog: await loadCatalog(), dataDir: join(temp, "data"), port: 0, host: "127.0.0.1", auth: true, logger: errorCollectingLogger(serverErrors), adminPassword: PASSWORD, editorDir: EDITOR_DIST });
-    const login = await fetch(`${served.url}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "admin", password: PASSWORD }) });
-    token = ((await login.json()) as { token: string }).token;
+    api = await apiClient(served.url, PASSWORD);
     for (const [name, bias] of [["pump", -9.9], ["pump", -9.7], ["pump-shadow", -9.8]] as const) {
       assert.equal((await api("POST", `/api/models/${name}/versions`, { onnx: onnx(bias), reference: REFERENCE })).status, 201);
     }

@@ -4,6 +4,7 @@
  * GET /api/flows/:id/nodes/:node/variants. Everything read from the wire is checked here, so the
  * components only draw what these functions return.
  */
+import type { LatencyReport, VariantReport } from "../../../runtime/ml/variant-report.ts";
 
 const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
 const finite = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
@@ -65,21 +66,11 @@ export function explanationLine(bars: readonly ExplanationBar[]): string {
   return bars.map((b) => `${b.feature} ${b.text}`).join(", ");
 }
 
-/** The fields of the variants report the editor shows (runtime/ml/variant-report.ts). */
-export interface VariantFigures {
-  readonly id: string;
-  readonly role: "variant" | "shadow";
-  readonly configured: boolean;
-  readonly percent: number | null;
-  readonly messages: number;
-  readonly share: number | null;
-  readonly scoreBins: readonly number[];
-  readonly agreement: { readonly agree: number; readonly disagree: number; readonly rate: number | null } | null;
-  readonly feedback: { readonly correct: number; readonly judged: number; readonly accuracy: number | null };
-  readonly errors: number;
-  readonly models: readonly string[];
-  readonly latency: { readonly p50Ms: number | null; readonly p99Ms: number | null; readonly openEnded: readonly string[] } | null;
-}
+/** The fields of the runtime's variants report (runtime/ml/variant-report.ts) the table shows. */
+export type VariantFigures = Pick<VariantReport, "id" | "role" | "configured" | "percent" | "messages" | "share" | "scoreBins" | "agreement" | "errors" | "models"> & {
+  readonly feedback: Pick<VariantReport["feedback"], "correct" | "judged" | "accuracy">;
+  readonly latency: Pick<LatencyReport, "p50Ms" | "p99Ms" | "openEnded"> | null;
+};
 
 export interface VariantRow {
   readonly id: string;
@@ -125,7 +116,7 @@ function figuresOf(raw: unknown): VariantFigures | undefined {
     errors: num(raw["errors"]),
     models: Array.isArray(raw["models"]) ? raw["models"].filter((m): m is string => typeof m === "string") : [],
     latency: latency
-      ? { p50Ms: finite(latency["p50Ms"]) ? latency["p50Ms"] : null, p99Ms: finite(latency["p99Ms"]) ? latency["p99Ms"] : null, openEnded: Array.isArray(latency["openEnded"]) ? latency["openEnded"].filter((q): q is string => typeof q === "string") : [] }
+      ? { p50Ms: finite(latency["p50Ms"]) ? latency["p50Ms"] : null, p99Ms: finite(latency["p99Ms"]) ? latency["p99Ms"] : null, openEnded: Array.isArray(latency["openEnded"]) ? latency["openEnded"].filter((q): q is LatencyReport["openEnded"][number] => q === "p50" || q === "p95" || q === "p99") : [] }
       : null,
   };
 }
