@@ -26,9 +26,9 @@ function newestSource() {
 }
 
 if (process.env.AIOTFLOW_FROM_SOURCE !== "1" && builtAt() >= newestSource()) {
-  await import("../dist/runtime/cli.js");
+  await import("../dist/runtime/cli/main.js");
 } else {
   const { register } = await import("tsx/esm/api");
   register();
-  await import("../runtime/cli.ts");
+  await import("../runtime/cli/main.ts");
 }

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { loadCatalog } from "../runtime/catalog.ts";
+import { loadCatalog } from "../runtime/catalog/catalog.ts";
 import { Engine } from "../runtime/core/engine.ts";
 import type { Message } from "../runtime/sdk/index.ts";
 import { VirtualClock } from "../runtime/sdk/clock.ts";

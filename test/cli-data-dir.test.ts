@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
-import { lockDataDir } from "../runtime/data-dir-lock.ts";
+import { lockDataDir } from "../runtime/store/data-dir-lock.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 

@@ -2,9 +2,9 @@
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { describe, it } from "node:test";
-import { loadCatalog } from "../runtime/catalog.ts";
+import { loadCatalog } from "../runtime/catalog/catalog.ts";
 import { Engine, type DebugEvent } from "../runtime/core/engine.ts";
-import { flowJsonSchema } from "../runtime/core/flow-format.ts";
+import { flowJsonSchema } from "../runtime/contract/flow-format.ts";
 import { validateFlow } from "../runtime/core/validate.ts";
 import { VirtualClock } from "../runtime/sdk/clock.ts";
 

@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import mqtt, { type MqttClient } from "mqtt";
-import { loadCatalog } from "../runtime/catalog.ts";
+import { loadCatalog } from "../runtime/catalog/catalog.ts";
 import { ConnectionSupervisor, withConnections } from "../runtime/connections/index.ts";
 import { loadConnectionTypes } from "../runtime/connections/registry.ts";
 import { Engine, type DebugEvent } from "../runtime/core/engine.ts";
-import type { FlowDocument } from "../runtime/core/flow-format.ts";
+import type { FlowDocument } from "../runtime/contract/flow-format.ts";
 import { startAedes, type AedesBroker } from "./support/aedes.ts";
 import { until } from "./support/mqtt-flow.ts";
 

@@ -8,7 +8,7 @@ import { basename, dirname } from "node:path";
 import { describe, it } from "node:test";
 import Compile from "typebox/compile";
 import Value from "typebox/value";
-import { loadCatalog, nodeFiles } from "../runtime/catalog.ts";
+import { loadCatalog, nodeFiles } from "../runtime/catalog/catalog.ts";
 import { FAMILIES, isPortKind, parseConfig, type TSchema } from "../runtime/sdk/index.ts";
 
 const catalog = await loadCatalog();
@@ -54,12 +54,13 @@ describe("node registry", () => {
     }
   });
 
-  it("places each node in nodes/<family>/<type>.ts with a test beside it", () => {
-    const files = nodeFiles().filter((f) => catalog.has(basename(f, ".ts")));
+  it("places each node in nodes/<family>/<type>.ts or <type>/index.ts with a test beside it", () => {
+    const files = nodeFiles();
     assert.equal(files.length, catalog.size);
-    for (const file of files) {
-      const definition = catalog.get(basename(file, ".ts"))!;
-      assert.equal(basename(dirname(file)), definition.family, `${file}: family "${definition.family}" must match its folder`);
+    for (const { type, file } of files) {
+      const definition = catalog.get(type)!;
+      const familyDir = basename(file) === "index.ts" ? dirname(dirname(file)) : dirname(file);
+      assert.equal(basename(familyDir), definition.family, `${file}: family "${definition.family}" must match its folder`);
       assert.ok(FAMILIES.includes(definition.family));
       assert.ok(existsSync(file.replace(/\.ts$/, ".test.ts")), `${file} has no test beside it`);
     }

@@ -12,11 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import WebSocket from "ws";
-import { loadCatalog } from "../runtime/catalog.ts";
+import { loadCatalog } from "../runtime/catalog/catalog.ts";
 import { silentLogger } from "../runtime/core/logger.ts";
-import { PACKAGE_ROOT } from "../runtime/paths.ts";
+import { PACKAGE_ROOT } from "../runtime/catalog/paths.ts";
 import { isAiotError } from "../runtime/sdk/errors.ts";
-import { serve } from "../runtime/serve.ts";
+import { serve } from "../runtime/serve/serve.ts";
 import { flowOf, probeNodes, reading } from "./support/test-nodes.ts";
 
 const catalog = await loadCatalog();

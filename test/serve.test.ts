@@ -5,10 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import mqtt from "mqtt";
-import { loadCatalog } from "../runtime/catalog.ts";
+import { loadCatalog } from "../runtime/catalog/catalog.ts";
 import { silentLogger } from "../runtime/core/logger.ts";
-import { SHIPPED_FLOWS_DIR } from "../runtime/paths.ts";
-import { serve } from "../runtime/serve.ts";
+import { SHIPPED_FLOWS_DIR } from "../runtime/catalog/paths.ts";
+import { serve } from "../runtime/serve/serve.ts";
 
 const catalog = await loadCatalog();
 

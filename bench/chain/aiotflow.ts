@@ -7,7 +7,7 @@
 // heapUsed and rss, so the samples show what the engine and nodes retain per message.
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { loadCatalog } from "../../runtime/catalog.ts";
+import { loadCatalog } from "../../runtime/catalog/catalog.ts";
 import { Engine } from "../../runtime/core/engine.ts";
 import { ChainProbe, createBenchNodes } from "./bench-nodes.ts";
 import { WINDOW, chainFlow, referenceMean } from "./flow.ts";

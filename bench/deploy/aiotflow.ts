@@ -13,11 +13,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { loadCatalog, type Catalog } from "../../runtime/catalog.ts";
+import { loadCatalog, type Catalog } from "../../runtime/catalog/catalog.ts";
 import type { DeployReport } from "../../runtime/core/engine.ts";
-import type { FlowDocument } from "../../runtime/core/flow-format.ts";
+import type { FlowDocument } from "../../runtime/contract/flow-format.ts";
 import { silentLogger } from "../../runtime/core/logger.ts";
-import { FlowRuntime } from "../../runtime/flow-runtime.ts";
+import { FlowRuntime } from "../../runtime/local/flow-runtime.ts";
 import { BRANCHES, createDeployBenchNodes } from "./bench-nodes.ts";
 import { ADDED, CHANGED, WINDOW, deployFlow } from "./flow.ts";
 import { closeHttp, httpJson } from "./http.ts";
@@ -66,7 +66,7 @@ function runtimeDeployer(catalog: Catalog, documents: Record<1 | 2, FlowDocument
 }
 
 async function httpDeployer(catalog: Catalog, documents: Record<1 | 2, FlowDocument>): Promise<Deployer> {
-  const { serve } = await import("../../runtime/serve.ts");
+  const { serve } = await import("../../runtime/serve/serve.ts");
   const dataDir = mkdtempSync(join(tmpdir(), "aiotflow-bench-deploy-"));
   const served = await serve({ catalog, dataDir, port: 0, host: "127.0.0.1", auth: false, logger: silentLogger });
   const expect = async (what: string, call: Promise<{ status: number; body: string }>) => {

@@ -59,7 +59,7 @@ interface Child extends ProcessChild {
 }
 
 const common = ["--deploys", String(DEPLOYS), "--warm-ms", String(WARM_MS), "--gap-ms", String(GAP_MS)];
-const httpAvailable = existsSync(join(repoRoot, "runtime", "serve.ts")) && !values["no-http"];
+const httpAvailable = existsSync(join(repoRoot, "runtime", "serve", "serve.ts")) && !values["no-http"];
 const CHILDREN: Child[] = [
   { key: "aiotflow", system: "aiotflow", label: `aiotflow runtime @${RATE}/s`, argv: [join(compiled, "aiotflow.js"), "--rate", String(RATE), ...common] },
   { key: "node-red", system: "node-red", label: `node-red nodes @${RATE}/s`, argv: [join(compiled, "node-red.js"), "--type", "nodes", "--rate", String(RATE), ...common] },
@@ -199,7 +199,7 @@ async function main(): Promise<void> {
   console.log(
     `deploy: ${RUNS} run(s), ${DEPLOYS} hot deploys each (v2, v1, v2 …: 5 nodes changed, 1 added/removed) while messages flow; ` +
       `fresh process per system per run, alternating; node ${process.version}, ${os.cpus().length} CPUs` +
-      (httpAvailable ? "" : "; aiotflow-over-HTTP variant off (--no-http, or no runtime/serve.ts)"),
+      (httpAvailable ? "" : "; aiotflow-over-HTTP variant off (--no-http, or no runtime/serve/serve.ts)"),
   );
   const failures: string[] = [];
   const raw: Record<string, Result[]> = Object.fromEntries(CHILDREN.map((c) => [c.key, []]));

@@ -6,7 +6,7 @@
 //   node --import tsx bench/drift/aiotflow.ts [--n 200000] [--passes 10]
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import driftMonitor from "../../nodes/inference/drift-monitor.ts";
+import driftMonitor from "../../nodes/inference/drift-monitor/index.ts";
 import { configOf, VirtualClock, type Message, type NodeContext } from "../../runtime/sdk/index.ts";
 import { DRIFT_CONFIG, FEATURES, row } from "./data.ts";
 

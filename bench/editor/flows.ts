@@ -1,6 +1,6 @@
 // The same 300-node layout for both editors: 100 chains of source -> transform -> sink in two blocks
 // of 50 rows (the Node-RED workspace is 5000 px square), 100 px apart.
-import type { FlowDocument } from "../../runtime/core/flow-format.ts";
+import type { FlowDocument } from "../../runtime/contract/flow-format.ts";
 
 export const CHAINS = 100;
 const ROWS = 50;

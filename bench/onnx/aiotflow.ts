@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadCatalog } from "../../runtime/catalog.ts";
+import { loadCatalog } from "../../runtime/catalog/catalog.ts";
 import { Engine } from "../../runtime/core/engine.ts";
 import { ModelRegistry } from "../../runtime/ml/model-registry.ts";
 import { MODELS } from "../../runtime/sdk/models.ts";

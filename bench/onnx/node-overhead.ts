@@ -16,14 +16,14 @@ import { performance } from "node:perf_hooks";
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { parseArgs } from "node:util";
-import { loadCatalog } from "../../runtime/catalog.ts";
+import { loadCatalog } from "../../runtime/catalog/catalog.ts";
 import { Engine } from "../../runtime/core/engine.ts";
 import { ModelRegistry } from "../../runtime/ml/model-registry.ts";
 import { Config, defineNode, VirtualClock, type Message, type NodeContext } from "../../runtime/sdk/index.ts";
 import { MODELS } from "../../runtime/sdk/models.ts";
 import { configOf } from "../../runtime/sdk/config.ts";
 import { lookup, provide, services, type ServiceKey } from "../../runtime/sdk/services.ts";
-import onnxInference from "../../nodes/inference/onnx-inference.ts";
+import onnxInference from "../../nodes/inference/onnx-inference/index.ts";
 import { benchModel, FEATURES, modelSizeOf, parsedReadings } from "./model.ts";
 
 const { values } = parseArgs({ options: { mode: { type: "string", default: "engine" }, n: { type: "string", default: "200000" }, burst: { type: "string", default: "256" }, profile: { type: "string" }, model: { type: "string", default: "small" } } });

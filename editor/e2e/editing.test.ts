@@ -10,11 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import { loadCatalog } from "../../runtime/catalog.ts";
-import type { FlowDocument } from "../../runtime/core/flow-format.ts";
-import { PACKAGE_ROOT, SHIPPED_FLOWS_DIR } from "../../runtime/paths.ts";
+import { loadCatalog } from "../../runtime/catalog/catalog.ts";
+import type { FlowDocument } from "../../runtime/contract/flow-format.ts";
+import { PACKAGE_ROOT, SHIPPED_FLOWS_DIR } from "../../runtime/catalog/paths.ts";
 import type { Logger } from "../../runtime/sdk/define.ts";
-import { serve, type Served } from "../../runtime/serve.ts";
+import { serve, type Served } from "../../runtime/serve/serve.ts";
 import { errorCollectingLogger, launchChromium, SKIP_WITHOUT_CHROMIUM } from "./browser.ts";
 import { buildEditorIfStale, EDITOR_DIST } from "./build.ts";
 

@@ -1,5 +1,5 @@
 /** The admin API as the editor uses it: same-origin fetch with the session token. */
-import type { FlowDocument } from "../../runtime/core/flow-format.ts";
+import type { FlowDocument } from "../../runtime/contract/flow-format.ts";
 import type { CatalogNode } from "./graph/catalog.ts";
 import { describePath, describeText, problemNodeIds, refusedNodes, type NamedNode } from "./graph/problems.ts";
 

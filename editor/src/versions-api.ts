@@ -1,6 +1,6 @@
 /** The admin API's version, deploy and identity routes as the history panel, deploy progress and role checks use them. */
-import type { FlowDocument } from "../../runtime/core/flow-format.ts";
-import type { DeploymentRecord, FlowDiff, FlowVersionInfo } from "../../runtime/store/types.ts";
+import type { FlowDocument } from "../../runtime/contract/flow-format.ts";
+import type { DeploymentRecord, FlowDiff, FlowVersionInfo } from "../../runtime/contract/flow-records.ts";
 import { call, type FlowRecord } from "./api.ts";
 
 /** The API answers with the store's own records: one definition, shared with the runtime. */

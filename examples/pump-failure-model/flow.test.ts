@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { loadCatalog } from "../../runtime/catalog.ts";
+import { loadCatalog } from "../../runtime/catalog/catalog.ts";
 import { Engine, type DebugEvent } from "../../runtime/core/engine.ts";
 import { validateFlow } from "../../runtime/core/validate.ts";
 import { ModelRegistry } from "../../runtime/ml/model-registry.ts";

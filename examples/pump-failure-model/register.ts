@@ -7,7 +7,7 @@
  * `aiotflow models register`: a server running on the same directory would not see the model,
  * later overwrite the registry and fork the audit chain.
  */
-import { lockDataDir } from "../../runtime/data-dir-lock.ts";
+import { lockDataDir } from "../../runtime/store/data-dir-lock.ts";
 import { ModelRegistry } from "../../runtime/ml/model-registry.ts";
 import { isAiotError } from "../../runtime/sdk/errors.ts";
 import { JsonlAuditLog } from "../../runtime/store/audit-log.ts";

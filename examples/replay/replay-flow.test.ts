@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { loadCatalog } from "../../runtime/catalog.ts";
+import { loadCatalog } from "../../runtime/catalog/catalog.ts";
 import { Engine, type DebugEvent } from "../../runtime/core/engine.ts";
 import { VirtualClock } from "../../runtime/sdk/clock.ts";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { configOf, type Message } from "../../runtime/sdk/index.ts";
 import { harness } from "../../runtime/sdk/testing.ts";
-import { SeededRandom } from "../sources/seeded-random.ts";
+import { SeededRandom } from "../../runtime/sdk/seeded-random.ts";
 import performanceMonitor from "./performance-monitor.ts";
 
 const T0 = Date.UTC(2026, 0, 1);

@@ -1,5 +1,5 @@
 import { AiotError, Config, defineNode, isRecord, Type, type Message } from "../../runtime/sdk/index.ts";
-import { Ddm, type DdmLevel } from "./drift-detectors.ts";
+import { Ddm, type DdmLevel } from "../lib/drift/detectors.ts";
 
 interface Pending {
   readonly score: number;

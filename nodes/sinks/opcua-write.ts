@@ -2,7 +2,7 @@ import type { ClientSession, Variant } from "node-opcua";
 import { CONNECTIONS, ConnectionRef } from "../../runtime/sdk/connections.ts";
 import { AiotError, Config, defineNode, isRecord, Type } from "../../runtime/sdk/index.ts";
 import { OPCUA_ENDPOINT } from "../../runtime/sdk/opcua.ts";
-import { isMissingNode, loadOpcua, nodeReferenceProblem, resolveReference, VALUE_ATTRIBUTE } from "../sources/opcua-item.ts";
+import { isMissingNode, loadOpcua, nodeReferenceProblem, resolveReference, VALUE_ATTRIBUTE } from "../lib/opcua/item.ts";
 
 type NodeOpcua = Awaited<ReturnType<typeof loadOpcua>>;
 /** AttributeIds.DataType (OPC UA Part 6). */

@@ -10,7 +10,7 @@ import { harness } from "../../runtime/sdk/testing.ts";
 import { FeatureStore } from "../../runtime/ml/feature-store.ts";
 import { ModelRegistry } from "../../runtime/ml/model-registry.ts";
 import { Retrainer } from "../../runtime/ml/retrain.ts";
-import { SeededRandom } from "../sources/seeded-random.ts";
+import { SeededRandom } from "../../runtime/sdk/seeded-random.ts";
 import retrainTrigger from "./retrain-trigger.ts";
 
 const NOW = Date.UTC(2026, 0, 2);

@@ -1,7 +1,7 @@
 import { timingSafeEqual, createHash } from "node:crypto";
 import { AiotError, Config, defineNode, isRecord, Secret, Type, type Message } from "../../runtime/sdk/index.ts";
 import { HTTP_INGRESS, type IngressEndpoint, type IngressReply, type IngressRequest } from "../../runtime/sdk/http-ingress.ts";
-import { emitError } from "./emit-error.ts";
+import { emitError } from "../lib/sources/emit-error.ts";
 
 /** Most readings one request may carry (an array body). */
 const MAX_BATCH = 1000;

@@ -1,5 +1,5 @@
 import { Config, defineNode, errorMessage, Type, type TimerHandle } from "../../runtime/sdk/index.ts";
-import { SeededRandom, streamSeed } from "./seeded-random.ts";
+import { SeededRandom, streamSeed } from "../../runtime/sdk/seeded-random.ts";
 
 const SIGNALS = ["vibration", "temperature", "current"] as const;
 type Signal = (typeof SIGNALS)[number];

@@ -1,6 +1,6 @@
 import { Config, defineNode, Type } from "../../runtime/sdk/index.ts";
-import { eventTimeWindows } from "./event-time.ts";
-import { featureFieldNames, fieldsSchema, rollingPush, rollingWindow, statsSchema, WindowFeatures, type RollingWindow } from "./window-stats.ts";
+import { eventTimeWindows } from "../lib/windows/event-time.ts";
+import { featureFieldNames, fieldsSchema, rollingPush, rollingWindow, statsSchema, WindowFeatures, type RollingWindow } from "../lib/windows/window-stats.ts";
 
 const countWindow = Type.Object(
   {

@@ -1,6 +1,6 @@
 import { Config, defineNode, Type } from "../../runtime/sdk/index.ts";
-import { eventTimeWindows } from "./event-time.ts";
-import { accumulate, accumulator, featureFieldNames, fieldsSchema, statsSchema, WindowFeatures, type Accumulator } from "./window-stats.ts";
+import { eventTimeWindows } from "../lib/windows/event-time.ts";
+import { accumulate, accumulator, featureFieldNames, fieldsSchema, statsSchema, WindowFeatures, type Accumulator } from "../lib/windows/window-stats.ts";
 
 const countWindow = Type.Object(
   {

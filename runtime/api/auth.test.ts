@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import type { Role } from "../store/types.ts";
-import { auditOf, PASSWORD, sampleFlow, startApi, type TestApi } from "./test-support.ts";
+import type { Role } from "../contract/access.ts";
+import { auditOf, PASSWORD, sampleFlow, startApi, type TestApi } from "../../test/support/api.ts";
 
 describe("authentication and roles", () => {
   let t: TestApi;

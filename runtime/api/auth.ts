@@ -5,7 +5,7 @@
  * (the `--no-auth` demo mode) every caller is the admin "anonymous".
  */
 import type { IncomingMessage } from "node:http";
-import { ROLES, type Principal, type Role } from "../store/types.ts";
+import { ROLES, type Principal, type Role } from "../contract/access.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError } from "./http-errors.ts";
 import { refusalRecorder } from "./refusal-audit.ts";

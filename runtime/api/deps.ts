@@ -1,9 +1,13 @@
 import type { Catalog } from "../core/validate.ts";
 import type { ConnectionTester } from "../connections/tester.ts";
 import type { AssetStore } from "../store/assets.ts";
-import type { HttpIngressRegistry } from "../http-ingress.ts";
+import type { HttpIngressRegistry } from "../connections/http-ingress.ts";
 import type { Logger } from "../sdk/define.ts";
-import type { AuditLog, FlowStore, LocalRuntime, SecretStore, UserStore } from "../store/types.ts";
+import type { AuditLog } from "../store/audit-log.ts";
+import type { FlowStore } from "../store/flow-store.ts";
+import type { LocalRuntime } from "../local/local-runtime.ts";
+import type { SecretStore } from "../store/secrets.ts";
+import type { UserStore } from "../store/users.ts";
 import type { ModelRegistry } from "../ml/model-registry.ts";
 import type { FeatureStore } from "../ml/feature-store.ts";
 import type { Retrainer } from "../ml/retrain.ts";

@@ -10,9 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import WebSocket from "ws";
-import { loadCatalog } from "../catalog.ts";
-import type { FlowDocument } from "../core/flow-format.ts";
-import { FlowRuntime } from "../flow-runtime.ts";
+import { loadCatalog } from "../catalog/catalog.ts";
+import type { FlowDocument } from "../contract/flow-format.ts";
+import { FlowRuntime } from "../local/flow-runtime.ts";
 import { openStores, type Stores } from "../store/index.ts";
 import { createApi, type Api } from "./app.ts";
 

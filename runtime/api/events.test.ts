@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, it } from "node:test";
 import WebSocket from "ws";
-import type { RuntimeEvent } from "../store/types.ts";
+import type { RuntimeEvent } from "../local/local-runtime.ts";
 import type { EventLimits } from "./events.ts";
-import { auditOf, startApi, type TestApi } from "./test-support.ts";
+import { auditOf, startApi, type TestApi } from "../../test/support/api.ts";
 
 interface Listener {
   readonly ws: WebSocket;

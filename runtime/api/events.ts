@@ -17,7 +17,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Logger } from "../sdk/define.ts";
 import { errorMessage } from "../sdk/errors.ts";
-import type { LocalRuntime, RuntimeEvent } from "../store/types.ts";
+import type { LocalRuntime, RuntimeEvent } from "../local/local-runtime.ts";
 import { bearerToken, type Gate } from "./auth.ts";
 import { ApiError, errorBody, statusOf } from "./http-errors.ts";
 import { crossSiteProblem } from "./request-guard.ts";

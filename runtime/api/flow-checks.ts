@@ -1,10 +1,11 @@
 /** Checks shared by the flow, version, deploy and bundle routes. */
 import { parseTree } from "jsonc-parser";
-import type { FlowDocument } from "../core/flow-format.ts";
+import type { FlowDocument } from "../contract/flow-format.ts";
 import { validateFlow, type Catalog } from "../core/validate.ts";
-import { locate } from "../flow-file.ts";
+import { locate } from "../core/flow-file.ts";
 import type { AiotError } from "../sdk/errors.ts";
-import type { FlowRecord, FlowStore, FlowVersion, SaveResult } from "../store/types.ts";
+import type { FlowRecord, FlowVersion, SaveResult } from "../contract/flow-records.ts";
+import type { FlowStore } from "../store/flow-store.ts";
 import { ApiError } from "./http-errors.ts";
 import { isSafeId } from "./route.ts";
 

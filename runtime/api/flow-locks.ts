@@ -4,7 +4,7 @@
  * follows cannot interleave with another request for the same flow. Shared per runtime: two APIs
  * over one runtime serialise together. A flow's queue is dropped once it is idle.
  */
-import type { LocalRuntime } from "../store/types.ts";
+import type { LocalRuntime } from "../local/local-runtime.ts";
 
 export type FlowSerially = <T>(flowId: string, task: () => Promise<T> | T) => Promise<T>;
 

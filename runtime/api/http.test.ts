@@ -3,8 +3,8 @@ import { after, before, describe, it } from "node:test";
 import { createServer } from "node:http";
 import { createApi } from "./app.ts";
 import { nestingDepth } from "./json-body.ts";
-import { sampleFlow, startApi, type TestApi } from "./test-support.ts";
-import { MemoryFlowStore } from "./test-stores.ts";
+import { sampleFlow, startApi, type TestApi } from "../../test/support/api.ts";
+import { MemoryFlowStore } from "../../test/support/api-stores.ts";
 
 describe("the API's one error exit", () => {
   let t: TestApi;

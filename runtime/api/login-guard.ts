@@ -12,7 +12,7 @@
  *   pool that file writes also need.
  */
 import { ApiError } from "./http-errors.ts";
-import type { UserStore } from "../store/types.ts";
+import type { UserStore } from "../store/users.ts";
 
 export interface LoginLimits {
   /** Failures allowed per address and per username within the window (default 10). */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { LATENCY_BUCKETS_MS, type NodeMetricsSnapshot } from "../core/metrics.ts";
 import { escapeLabel } from "./metrics.ts";
-import { sampleFlow, startApi, type TestApi } from "./test-support.ts";
+import { sampleFlow, startApi, type TestApi } from "../../test/support/api.ts";
 
 interface Sample {
   readonly name: string;

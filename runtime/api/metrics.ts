@@ -5,7 +5,7 @@
  * asks for a viewer token (set Prometheus' `authorization` to an API token then).
  */
 import { LATENCY_BUCKETS_MS, type NodeMetricsSnapshot } from "../core/metrics.ts";
-import type { LocalRuntime } from "../store/types.ts";
+import type { LocalRuntime } from "../local/local-runtime.ts";
 import type { ApiDeps } from "./deps.ts";
 import type { EventStats } from "./events.ts";
 import { defineRoute, type Route } from "./route.ts";

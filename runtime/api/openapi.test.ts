@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { startApi, type TestApi } from "./test-support.ts";
+import { startApi, type TestApi } from "../../test/support/api.ts";
 
 type Json = Record<string, unknown>;
 const isRecord = (value: unknown): value is Json => value !== null && typeof value === "object" && !Array.isArray(value);

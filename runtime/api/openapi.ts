@@ -4,7 +4,7 @@
  * openapi.test.ts walks the express router to prove it, in both directions.
  */
 import type { TSchema } from "typebox";
-import { flowJsonSchema } from "../core/flow-format.ts";
+import { flowJsonSchema } from "../contract/flow-format.ts";
 import { paramSchema, PARAM_DESCRIPTIONS, pathParams, defineRoute, type Route } from "./route.ts";
 import { COMPONENT_SCHEMAS } from "./schemas.ts";
 

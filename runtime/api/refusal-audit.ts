@@ -7,7 +7,7 @@
  */
 import type { Logger } from "../sdk/define.ts";
 import { errorMessage } from "../sdk/errors.ts";
-import type { AuditLog } from "../store/types.ts";
+import type { AuditLog } from "../store/audit-log.ts";
 
 export interface RefusalAuditLimits {
   /** Refusal records written one by one per (reason, address) per window (default 20). */

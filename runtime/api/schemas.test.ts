@@ -3,7 +3,10 @@ import { describe, it } from "node:test";
 import type { Static } from "typebox";
 import type { DeployReport } from "../core/engine.ts";
 import type { NodeMetricsSnapshot } from "../core/metrics.ts";
-import type { AuditRecord, DeploymentRecord, FlowDiff, FlowRecord, FlowVersionInfo, Principal, RunningFlowState, TokenInfo, UserRecord } from "../store/types.ts";
+import type { AuditRecord } from "../contract/audit-record.ts";
+import type { DeploymentRecord, FlowDiff, FlowRecord, FlowVersionInfo } from "../contract/flow-records.ts";
+import type { Principal, TokenInfo, UserRecord } from "../contract/access.ts";
+import type { RunningFlowState } from "../local/local-runtime.ts";
 import * as schemas from "./schemas.ts";
 
 /** true only when A and B are assignable both ways (readonly aside). */

@@ -5,7 +5,7 @@
  * `x-component` names the OpenAPI component a schema is published as.
  */
 import { Type, type TSchema } from "typebox";
-import { FLOW_FORMAT } from "../core/flow-format.ts";
+import { FLOW_FORMAT } from "../contract/flow-format.ts";
 import { IdSchema, VersionSchema } from "./route.ts";
 
 const component = (name: string, description?: string) => ({ "x-component": name, ...(description ? { description } : {}) });

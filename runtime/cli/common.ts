@@ -1,7 +1,7 @@
 /** What every `aiotflow` command shares: output, parsed options, usage errors, run/serve lifetimes. */
 import { ERROR_CATALOGUE } from "../sdk/errors.ts";
 import type { LogLevel } from "../core/logger.ts";
-import type { FlowFileProblem } from "../flow-file.ts";
+import type { FlowFileProblem } from "../core/flow-file.ts";
 import { HELP } from "./help.ts";
 
 export const out = (text: string) => void process.stdout.write(`${text}\n`);

@@ -1,12 +1,12 @@
 /** `aiotflow run <flow.json>`: one flow headless, as on a gateway, printing what its debug nodes see. */
-import { loadCatalog } from "../catalog.ts";
-import { lockDataDir } from "../data-dir-lock.ts";
+import { loadCatalog } from "../catalog/catalog.ts";
+import { lockDataDir } from "../store/data-dir-lock.ts";
 import { createConnections, withConnections } from "../connections/index.ts";
 import { Engine, type DebugEvent } from "../core/engine.ts";
 import { createLogger } from "../core/logger.ts";
 import { FlowInvalidError, type ValidFlow } from "../core/validate.ts";
-import { loadFlowFile, nodeTypesOf } from "../flow-file.ts";
-import { HttpIngressRegistry } from "../http-ingress.ts";
+import { loadFlowFile, nodeTypesOf } from "../core/flow-file.ts";
+import { HttpIngressRegistry } from "../connections/http-ingress.ts";
 import { ASSETS } from "../sdk/assets.ts";
 import { errorMessage, isAiotError, type AiotError } from "../sdk/errors.ts";
 import { HTTP_INGRESS } from "../sdk/http-ingress.ts";

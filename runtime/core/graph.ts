@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { FlowDocument } from "./flow-format.ts";
+import type { FlowDocument } from "../contract/flow-format.ts";
 import type { RuntimeNode, Target } from "./runtime-node.ts";
 import type { ValidFlow, ValidNode } from "./validate.ts";
 

@@ -1,6 +1,6 @@
 import { AiotError, errorMessage, isAiotError } from "../sdk/errors.ts";
 import type { Message } from "../sdk/message.ts";
-import { ERROR_PORT } from "../sdk/ports.ts";
+import { ERROR_PORT } from "../contract/ports.ts";
 import { deepFreeze } from "../sdk/state.ts";
 import { TripleRing } from "./ring.ts";
 import type { RuntimeNode } from "./runtime-node.ts";

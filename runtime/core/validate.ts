@@ -4,10 +4,10 @@ import { applyDefaults, parseConfig, schemaProblems } from "../sdk/config.ts";
 import type { AnyNodeDefinition } from "../sdk/define.ts";
 import { connectionRefsIn } from "../sdk/connections.ts";
 import { AiotError, errorMessage } from "../sdk/errors.ts";
-import { converterAdvice, convertersBetween, ERROR_PORT, PORT_KINDS, portKindsFit, type PortKind } from "../sdk/ports.ts";
+import { converterAdvice, convertersBetween, ERROR_PORT, PORT_KINDS, portKindsFit, type PortKind } from "../contract/ports.ts";
 import { closest } from "../sdk/suggest.ts";
 import { findCycles } from "./cycles.ts";
-import { FlowDocumentSchema, type FlowDocument, type FlowNode } from "./flow-format.ts";
+import { FlowDocumentSchema, type FlowDocument, type FlowNode } from "../contract/flow-format.ts";
 
 export type Catalog = ReadonlyMap<string, AnyNodeDefinition>;
 

@@ -29,7 +29,7 @@ import {
   type ModelRunner, type ModelStage, type ModelVersionInfo,
 } from "../sdk/models.ts";
 import { Type } from "../sdk/schema.ts";
-import type { AuditLog } from "../store/types.ts";
+import type { AuditLog } from "../store/audit-log.ts";
 import { StoreDocument } from "../store/store-file.ts";
 import { SessionPool } from "./model-sessions.ts";
 import { featureNamesFromMetadata, featureWidth, inspectOnnx } from "./onnx-inspect.ts";

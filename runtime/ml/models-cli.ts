@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { lockDataDir } from "../data-dir-lock.ts";
+import { lockDataDir } from "../store/data-dir-lock.ts";
 import { errorMessage, isAiotError } from "../sdk/errors.ts";
 import { MODEL_STAGES, type ModelStage, type ModelVersionInfo } from "../sdk/models.ts";
 import { JsonlAuditLog } from "../store/audit-log.ts";

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { SeededRandom } from "../../nodes/sources/seeded-random.ts";
+import { SeededRandom } from "../sdk/seeded-random.ts";
 import { JsonlAuditLog } from "../store/audit-log.ts";
 import { FeatureStore } from "./feature-store.ts";
 import { ModelRegistry } from "./model-registry.ts";

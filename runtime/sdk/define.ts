@@ -1,7 +1,7 @@
 import type { Static, TObject } from "typebox";
 import type { Clock } from "./clock.ts";
 import type { Message } from "./message.ts";
-import { ERROR_PORT, isPortKind, type PortSpec } from "./ports.ts";
+import { ERROR_PORT, isPortKind, type PortSpec } from "../contract/ports.ts";
 import type { ServiceKey } from "./services.ts";
 
 export const FAMILIES = ["sources", "cleaners", "windows", "inference", "gates", "kpi", "sinks", "util"] as const;

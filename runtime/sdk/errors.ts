@@ -8,6 +8,7 @@ export const ERROR_CATALOGUE = {
   FLOW_FILE_UNREADABLE: "Check the path and the file's permissions.",
   FLOW_JSON_MALFORMED: "Fix the JSON syntax at the position given (a missing comma or quote is the usual cause).",
   FLOW_FORMAT_INVALID: 'Make the document match flows/flow.schema.json (format "aiotflow/flow@1").',
+  CATALOG_INVALID: "A file under nodes/<family>/ must default-export one defineNode whose type equals its file or folder name (<type>.ts or <type>/index.ts); move helpers into the node's folder or nodes/lib/<topic>/.",
   FLOW_UNKNOWN_NODE_TYPE: "Use a type listed by `aiotflow nodes`.",
   FLOW_DUPLICATE_ID: "Give every node and edge its own id.",
   FLOW_EDGE_UNKNOWN_NODE: "Point the edge at an existing node id.",

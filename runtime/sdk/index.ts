@@ -5,6 +5,6 @@ export * from "./define.ts";
 export * from "./errors.ts";
 export * from "./expression.ts";
 export * from "./message.ts";
-export * from "./ports.ts";
+export * from "../contract/ports.ts";
 export * from "./schema.ts";
 export * from "./state.ts";

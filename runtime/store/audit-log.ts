@@ -7,7 +7,13 @@ import { AiotError, errorMessage } from "../sdk/errors.ts";
 import { Type } from "../sdk/schema.ts";
 import { contentHash } from "./canonical.ts";
 import { SerialQueue } from "./serial-queue.ts";
-import type { AuditLog, AuditRecord } from "./types.ts";
+import type { AuditRecord } from "../contract/audit-record.ts";
+
+export interface AuditLog {
+  append(entry: Omit<AuditRecord, "seq" | "at" | "prev" | "hash">): Promise<AuditRecord>;
+  list(options?: { since?: number; limit?: number }): AuditRecord[];
+  verify(): { ok: true; records: number } | { ok: false; records: number; brokenAt: number; reason: string };
+}
 
 const AuditRecordSchema = Type.Object(
   {

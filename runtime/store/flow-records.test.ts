@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { FlowDocument } from "../core/flow-format.ts";
+import type { FlowDocument } from "../contract/flow-format.ts";
 import { AiotError } from "../sdk/errors.ts";
 import { contentHash } from "./canonical.ts";
 import { checkFlowId, EMPTY_FLOWS_FILE, flowsFileProblems, type FlowsFile } from "./flow-records.ts";
-import type { FlowVersion } from "./types.ts";
+import type { FlowVersion } from "../contract/flow-records.ts";
 
 describe("flow ids", () => {
   const accepted = ["pump", "Line_2", "a.b", "plant:line-3", "..a", "x".repeat(128)];

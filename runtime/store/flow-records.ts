@@ -1,11 +1,11 @@
 import type { Static } from "typebox";
 import Compile from "typebox/compile";
-import { FlowDocumentSchema } from "../core/flow-format.ts";
+import { FlowDocumentSchema } from "../contract/flow-format.ts";
 import { AiotError } from "../sdk/errors.ts";
 import { Type } from "../sdk/schema.ts";
 import { contentHash } from "./canonical.ts";
 import type { StoreProblem } from "./store-file.ts";
-import type { DeploymentRecord, FlowBundle, FlowRecord, FlowVersion } from "./types.ts";
+import type { DeploymentRecord, FlowBundle, FlowRecord, FlowVersion } from "../contract/flow-records.ts";
 
 /** The flow id as the flow format defines it; one pattern for documents, store and URLs. */
 const FlowId = FlowDocumentSchema.properties.id;

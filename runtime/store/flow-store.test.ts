@@ -3,11 +3,11 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import type { FlowDocument, FlowNode } from "../core/flow-format.ts";
+import type { FlowDocument, FlowNode } from "../contract/flow-format.ts";
 import { AiotError } from "../sdk/errors.ts";
 import { contentHash } from "./canonical.ts";
 import { LowdbFlowStore } from "./flow-store.ts";
-import type { FlowBundle, SaveResult } from "./types.ts";
+import type { FlowBundle, SaveResult } from "../contract/flow-records.ts";
 
 const tempDir = () => mkdtempSync(join(tmpdir(), "aiotflow-store-"));
 

@@ -1,15 +1,32 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import Compile from "typebox/compile";
-import { FlowDocumentSchema, type FlowDocument } from "../core/flow-format.ts";
+import { FlowDocumentSchema, type FlowDocument } from "../contract/flow-format.ts";
 import type { Clock } from "../sdk/clock.ts";
 import { applyDefaults, schemaProblems } from "../sdk/config.ts";
 import { AiotError } from "../sdk/errors.ts";
 import { contentHash } from "./canonical.ts";
-import { diffFlows } from "./diff.ts";
+import { diffFlows } from "../contract/diff.ts";
 import { checkFlowId, EMPTY_FLOWS_FILE, FlowBundleSchema, flowsFileProblems, FlowsFileSchema, versionProblems, type FlowsFile } from "./flow-records.ts";
 import { StoreDocument } from "./store-file.ts";
-import type { DeploymentRecord, FlowBundle, FlowRecord, FlowStore, FlowVersion, FlowVersionInfo, SaveResult } from "./types.ts";
+import type { DeploymentRecord, FlowBundle, FlowRecord, FlowVersion, FlowVersionInfo, SaveResult } from "../contract/flow-records.ts";
+
+export interface FlowStore {
+  listFlows(): FlowRecord[];
+  getFlow(id: string): FlowRecord | undefined;
+  /** Saves a new immutable version (creating the flow on its first save). Refuses a stale `baseVersion`. */
+  saveVersion(input: { document: FlowDocument; author: string; message: string; baseVersion?: number }): Promise<SaveResult>;
+  listVersions(flowId: string): FlowVersionInfo[];
+  getVersion(flowId: string, version: number): FlowVersion | undefined;
+  deleteFlow(id: string): Promise<boolean>;
+  recordDeployment(record: Omit<DeploymentRecord, "id">): Promise<DeploymentRecord>;
+  listDeployments(flowId: string): DeploymentRecord[];
+  /** Marks what runs now; `good` also moves lastGoodVersion. `undefined` version = stopped. */
+  setDeployed(flowId: string, version: number | undefined, good: boolean): Promise<void>;
+  exportFlow(id: string): FlowBundle | undefined;
+  /** Imports a bundle as a new flow (refuses an id that exists unless `replace`). */
+  importFlow(bundle: FlowBundle, options?: { replace?: boolean }): Promise<FlowRecord>;
+}
 
 export interface FlowStoreOptions {
   /** Where timestamps come from (tests pass a VirtualClock). */

@@ -4,7 +4,10 @@ import { AiotError, errorMessage } from "../sdk/errors.ts";
 import { JsonlAuditLog } from "./audit-log.ts";
 import { LowdbFlowStore } from "./flow-store.ts";
 import { EncryptedSecretStore } from "./secrets.ts";
-import type { AuditLog, FlowStore, SecretStore, UserStore } from "./types.ts";
+import type { AuditLog } from "./audit-log.ts";
+import type { FlowStore } from "./flow-store.ts";
+import type { SecretStore } from "./secrets.ts";
+import type { UserStore } from "./users.ts";
 import { LowdbUserStore } from "./users.ts";
 
 export interface Stores {

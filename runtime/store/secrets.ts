@@ -5,7 +5,15 @@ import { AiotError } from "../sdk/errors.ts";
 import { Type } from "../sdk/schema.ts";
 import { createKeyFile, loadSecretKey, SECRET_KEY_ENV, type SecretKey } from "./secret-key.ts";
 import { StoreDocument } from "./store-file.ts";
-import type { SecretStore } from "./types.ts";
+
+export interface SecretStore {
+  set(name: string, value: string): Promise<void>;
+  /** Clear text, for the runtime only: the API never returns it. */
+  get(name: string): string | undefined;
+  has(name: string): boolean;
+  list(): Array<{ name: string; updatedAt: string }>;
+  delete(name: string): Promise<boolean>;
+}
 
 const NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
 const Base64 = Type.String({ pattern: "^[A-Za-z0-9+/]*={0,2}$" });

@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { lockDataDir } from "../data-dir-lock.ts";
+import { lockDataDir } from "./data-dir-lock.ts";
 import { JsonlAuditLog } from "./audit-log.ts";
 import { resetPassword } from "./users-cli.ts";
 import { LowdbUserStore } from "./users.ts";

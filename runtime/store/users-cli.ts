@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { lockDataDir } from "../data-dir-lock.ts";
+import { lockDataDir } from "./data-dir-lock.ts";
 import { errorMessage, isAiotError } from "../sdk/errors.ts";
 import { JsonlAuditLog } from "./audit-log.ts";
 import { LowdbUserStore } from "./users.ts";

@@ -5,7 +5,29 @@ import { AiotError } from "../sdk/errors.ts";
 import { Type } from "../sdk/schema.ts";
 import { decoyHash, hashPassword, PASSWORD_HASH_PATTERN, verifyPassword } from "./password.ts";
 import { StoreDocument, type StoreProblem } from "./store-file.ts";
-import { ROLES, type Principal, type Role, type TokenInfo, type UserRecord, type UserStore } from "./types.ts";
+import { ROLES, type Principal, type Role, type TokenInfo, type UserRecord } from "../contract/access.ts";
+
+export interface UserStore {
+  /** Creates the first admin when there are no users; returns the one-time password it set (or undefined). */
+  ensureAdmin(passwordFromEnv?: string): Promise<{ username: string; password?: string }>;
+  createUser(username: string, role: Role, password: string): Promise<UserRecord>;
+  /** Disables (or re-enables) a user: its tokens then authenticate as "disabled" and its password is refused. */
+  setUserDisabled(username: string, disabled: boolean): Promise<UserRecord>;
+  /**
+   * Sets a new password (same rules as createUser: USER_INVALID when too short or long) and revokes
+   * every session token of the user (API tokens stay). USER_NOT_FOUND for an unknown user.
+   */
+  setPassword(username: string, password: string): Promise<{ user: UserRecord; revokedSessions: number }>;
+  listUsers(): UserRecord[];
+  /** scrypt check; undefined on a wrong username or password (same answer for both). */
+  checkPassword(username: string, password: string): Promise<UserRecord | undefined>;
+  /** Returns the token value once (only its hash is stored). */
+  issueToken(input: { username: string; name: string; role?: Role; kind: "session" | "api"; ttlMs?: number }): Promise<{ token: string; info: TokenInfo }>;
+  /** Resolves a presented token; a reason when it is unknown, expired or its user disabled. */
+  authenticate(token: string): { ok: true; principal: Principal } | { ok: false; reason: "unknown" | "expired" | "disabled" };
+  listTokens(username?: string): TokenInfo[];
+  revokeToken(id: string): Promise<boolean>;
+}
 
 const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 /** Expired tokens stay (and answer "expired") this long, then go at the next issue. */

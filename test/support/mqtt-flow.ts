@@ -1,6 +1,6 @@
 import type { AnyNodeDefinition } from "../../runtime/sdk/define.ts";
 import { Engine, type FlowErrorEvent, type StatusEvent } from "../../runtime/core/engine.ts";
-import type { FlowDocument } from "../../runtime/core/flow-format.ts";
+import type { FlowDocument } from "../../runtime/contract/flow-format.ts";
 import { ConnectionSupervisor, withConnections } from "../../runtime/connections/index.ts";
 import { loadConnectionTypes } from "../../runtime/connections/registry.ts";
 import type { Services } from "../../runtime/sdk/services.ts";

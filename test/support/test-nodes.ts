@@ -3,7 +3,7 @@
  * that fails on demand, an async node and a loop-safe node. Built per test so nothing is global.
  */
 import { Config, defineNode, Type, type AnyNodeDefinition, type Message } from "../../runtime/sdk/index.ts";
-import type { FlowDocument } from "../../runtime/core/flow-format.ts";
+import type { FlowDocument } from "../../runtime/contract/flow-format.ts";
 
 export interface Probe {
   /** Messages each sink id received, in order. */

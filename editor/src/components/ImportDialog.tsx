@@ -4,7 +4,7 @@
  * problems is listed here (code, path, message) and not applied.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { FlowDocument } from "../../../runtime/core/flow-format.ts";
+import type { FlowDocument } from "../../../runtime/contract/flow-format.ts";
 import { call, describeFailure } from "../api.ts";
 import { readImport, type ImportProblem } from "../graph/import-export.ts";
 import { describePath, describeText, editorHint, namedNodesOf, type NamedNode } from "../graph/problems.ts";

@@ -6,7 +6,7 @@
  */
 import { getViewportForBounds, useReactFlow } from "@xyflow/react";
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { FlowDocument } from "../../../runtime/core/flow-format.ts";
+import type { FlowDocument } from "../../../runtime/contract/flow-format.ts";
 import { describeFailure } from "../api.ts";
 import { rollbackTarget } from "../graph/deploy-progress.ts";
 import { refusalFor } from "../graph/roles.ts";

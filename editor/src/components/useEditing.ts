@@ -5,7 +5,7 @@
  */
 import type { Edge, NodeChange, OnBeforeDelete, ReactFlowInstance } from "@xyflow/react";
 import { useCallback, useMemo, useRef, useState } from "react";
-import type { FlowDocument } from "../../../runtime/core/flow-format.ts";
+import type { FlowDocument } from "../../../runtime/contract/flow-format.ts";
 import type { Catalog } from "../graph/catalog.ts";
 import { CLIPBOARD_KEY, copySelection, PASTE_OFFSET, parseClipboard, pasteContent } from "../graph/clipboard.ts";
 import { createHistory, restorable } from "../graph/history.ts";

@@ -5,8 +5,10 @@
  */
 import type { Edge } from "@xyflow/react";
 import { useCallback, useDeferredValue, useMemo, useState } from "react";
-import type { FlowDocument } from "../../../runtime/core/flow-format.ts";
-import { canonical, describeDiff, diffDocuments, ghostsOf, markDiff } from "../graph/diff.ts";
+import type { FlowDocument } from "../../../runtime/contract/flow-format.ts";
+import { describeDiff, ghostsOf, markDiff } from "../graph/diff.ts";
+import { canonicalJson } from "../../../runtime/contract/canonical.ts";
+import { diffFlows } from "../../../runtime/contract/diff.ts";
 import { flowToGraph, graphToFlow, type AiotNode, type FlowMeta } from "../graph/mapping.ts";
 import type { Conflict } from "./ConflictDialog.tsx";
 
@@ -21,9 +23,9 @@ export function useVersioning(meta: FlowMeta, nodes: AiotNode[], edges: Edge[]) 
   const deferredNodes = useDeferredValue(nodes);
   const deferredEdges = useDeferredValue(edges);
   const current = useMemo(() => graphToFlow({ meta, nodes: deferredNodes, edges: deferredEdges }), [meta, deferredNodes, deferredEdges]);
-  const currentText = useMemo(() => canonical(current), [current]);
+  const currentText = useMemo(() => canonicalJson(current), [current]);
   const dirty = saved === undefined ? current.nodes.length > 0 : currentText !== saved;
-  const compareDiff = useMemo(() => (compare ? diffDocuments(compare.before, current) : undefined), [compare, current]);
+  const compareDiff = useMemo(() => (compare ? diffFlows(compare.before, current) : undefined), [compare, current]);
   const shown = useMemo(() => markDiff(nodes, edges, compareDiff), [nodes, edges, compareDiff]);
   const ghosts = useMemo(
     () => (compare && compareDiff ? ghostsOf(compare.before, compareDiff, current.nodes.map((n) => n.id)) : undefined),
@@ -32,7 +34,7 @@ export function useVersioning(meta: FlowMeta, nodes: AiotNode[], edges: Edge[]) 
 
   /** After opening or saving `document` (undefined: a new, empty flow). Normalised as the graph writes it back. */
   const markSaved = useCallback((document: FlowDocument | undefined) => {
-    setSaved(document && canonical(graphToFlow(flowToGraph(document))));
+    setSaved(document && canonicalJson(graphToFlow(flowToGraph(document))));
     setCompare(undefined);
   }, []);
 

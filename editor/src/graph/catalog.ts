@@ -1,8 +1,8 @@
 /**
- * The catalog as the editor reads it from GET /api/catalog (runtime/catalog-docs.ts `catalogJson`),
+ * The catalog as the editor reads it from GET /api/catalog (runtime/catalog/catalog-docs.ts `catalogJson`),
  * and the JSON Schema subset the form renderer and the config checks understand.
  */
-import type { PortKind } from "../../../runtime/sdk/ports.ts";
+import type { PortKind } from "../../../runtime/contract/ports.ts";
 
 export interface PortInfo {
   readonly kind: PortKind;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { CLIPBOARD_FORMAT, copySelection, parseClipboard, pasteContent } from "./clipboard.ts";
-import { demoFlow } from "./fixtures.ts";
+import { demoFlow } from "../../../test/support/editor-fixtures.ts";
 import { flowToGraph } from "./mapping.ts";
 
 function demoWithSelection(ids: string[]) {

@@ -5,7 +5,7 @@
  * and selects what was pasted.
  */
 import type { Edge } from "@xyflow/react";
-import type { FlowEdge, FlowNode } from "../../../runtime/core/flow-format.ts";
+import type { FlowEdge, FlowNode } from "../../../runtime/contract/flow-format.ts";
 import { edgeId, flowToGraph, freshId, graphToFlow, type AiotNode } from "./mapping.ts";
 
 export const CLIPBOARD_FORMAT = "aiotflow/clipboard@1";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import type { Catalog, JsonSchema } from "./catalog.ts";
 import { graphProblems, missingConfig } from "./config-check.ts";
-import { demoFlow, realCatalog } from "./fixtures.ts";
+import { demoFlow, realCatalog } from "../../../test/support/editor-fixtures.ts";
 import { flowToGraph } from "./mapping.ts";
 
 describe("missing required config", () => {

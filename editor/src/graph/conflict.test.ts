@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { conflictOf } from "./conflict.ts";
-import { diffDocuments } from "./diff.ts";
-import { demoFlow } from "./fixtures.ts";
+import { diffFlows } from "../../../runtime/contract/diff.ts";
+import { demoFlow } from "../../../test/support/editor-fixtures.ts";
 
 const latest = { flowId: "f", version: 5, author: "ana", createdAt: "2026-11-27T18:00:00.000Z", hash: "x", message: "wider window" };
 
@@ -10,7 +10,7 @@ describe("a save conflict from the API's error details", () => {
   it("reads base, latest and the diff, keeping the user's message", () => {
     const after = structuredClone(demoFlow());
     after.nodes = after.nodes.slice(1);
-    const diff = diffDocuments(demoFlow(), after);
+    const diff = diffFlows(demoFlow(), after);
     const conflict = conflictOf({ code: "VERSION_CONFLICT", message: "m", base: 4, latest, diff }, "my change");
     assert.deepEqual(conflict, {
       base: 4,
@@ -29,7 +29,7 @@ describe("a save conflict from the API's error details", () => {
   });
 
   it("refuses details that are not a conflict", () => {
-    const diff = diffDocuments(demoFlow(), demoFlow());
+    const diff = diffFlows(demoFlow(), demoFlow());
     for (const details of [
       {},
       { base: "4", latest, diff },

@@ -2,7 +2,7 @@
  * A save refused with 409 VERSION_CONFLICT, read from the API's error details (`base`, `latest`,
  * `diff`: what changed from the version the edit started from to the latest one).
  */
-import type { FlowDiff } from "../../../runtime/store/types.ts";
+import type { FlowDiff } from "../../../runtime/contract/flow-records.ts";
 
 export interface ConflictVersion {
   readonly version: number;

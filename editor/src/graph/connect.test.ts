@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import type { Catalog } from "./catalog.ts";
 import { checkWire } from "./connect.ts";
-import { realCatalog } from "./fixtures.ts";
+import { realCatalog } from "../../../test/support/editor-fixtures.ts";
 import type { AiotNode } from "./mapping.ts";
 
 const node = (id: string, nodeType: string): AiotNode => ({ id, type: "aiot", position: { x: 0, y: 0 }, data: { nodeType, config: {} } });

@@ -3,7 +3,7 @@
  * (declared ports, self-wires, duplicates). A refused wire always comes with a reason to show.
  */
 import type { Connection, Edge } from "@xyflow/react";
-import { converterAdvice, convertersBetween, portKindsFit } from "../../../runtime/sdk/ports.ts";
+import { converterAdvice, convertersBetween, portKindsFit } from "../../../runtime/contract/ports.ts";
 import type { Catalog } from "./catalog.ts";
 import type { AiotNode } from "./mapping.ts";
 

@@ -6,7 +6,7 @@ import {
   testOutcome, withConfig, withConnection, withoutConnection, type Connections,
 } from "./connections.ts";
 import { pickerOf } from "./fields.ts";
-import { realCatalog } from "./fixtures.ts";
+import { realCatalog } from "../../../test/support/editor-fixtures.ts";
 import type { AiotNode } from "./mapping.ts";
 
 const node = (id: string, nodeType: string, config: Record<string, unknown>, name?: string): AiotNode =>

@@ -4,7 +4,7 @@
  * `connection` keyword the runtime's `ConnectionRef` puts in node config schemas), immutable updates,
  * the live state read from the users' status badges, and the "test connection" answer in words.
  */
-import type { FlowDocument } from "../../../runtime/core/flow-format.ts";
+import type { FlowDocument } from "../../../runtime/contract/flow-format.ts";
 import type { Catalog, JsonSchema } from "./catalog.ts";
 import type { AiotNode } from "./mapping.ts";
 
@@ -31,7 +31,7 @@ export interface TestReply {
   readonly problems?: ReadonlyArray<{ readonly path?: string; readonly message?: string }>;
 }
 
-/** The flow format's id rule (runtime/core/flow-format.ts `Id`): connection ids end up in logs and client ids too. */
+/** The flow format's id rule (runtime/contract/flow-format.ts `Id`): connection ids end up in logs and client ids too. */
 const NAME = /^[A-Za-z0-9_.:-]+$/;
 const MAX_NAME = 128;
 

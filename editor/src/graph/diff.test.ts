@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { FlowDocument } from "../../../runtime/core/flow-format.ts";
-import { diffFlows } from "../../../runtime/store/diff.ts";
-import { canonical, describeDiff, diffDocuments, diffIsEmpty, ghostsOf, markDiff, nodeMarks, valueAt } from "./diff.ts";
-import { demoFlow } from "./fixtures.ts";
+import type { FlowDocument } from "../../../runtime/contract/flow-format.ts";
+import { describeDiff, ghostsOf, markDiff, nodeMarks, valueAt } from "./diff.ts";
+import { diffFlows, diffIsEmpty } from "../../../runtime/contract/diff.ts";
+import { demoFlow } from "../../../test/support/editor-fixtures.ts";
 import { flowToGraph, graphToFlow } from "./mapping.ts";
 
 function edit(change: (flow: FlowDocument) => void): FlowDocument {
@@ -18,15 +18,11 @@ describe("diff of two flow documents", () => {
   it("finds nothing between a flow and itself with keys in another order, or after a graph round trip", () => {
     const flow = demoFlow();
     const reordered = edit((f) => (node(f, "features").config = Object.fromEntries(Object.entries(node(f, "features").config ?? {}).reverse())));
-    assert.ok(diffIsEmpty(diffDocuments(flow, reordered)));
-    assert.ok(diffIsEmpty(diffDocuments(flow, graphToFlow(flowToGraph(flow)))), "$schema and a missing connections map are not changes");
-    assert.equal(canonical({ b: 1, a: [2, { d: 3, c: 4 }] }), '{"a":[2,{"c":4,"d":3}],"b":1}');
-    const odd = { s: "é\"\n", n: null, u: undefined, list: [undefined, () => 1, NaN, -0, 1e21], at: new Date(0), "k y": true };
-    assert.equal(canonical(odd), JSON.stringify({ at: odd.at, "k y": true, list: odd.list, n: null, s: odd.s }), "written as JSON.stringify writes it");
-    assert.equal(canonical(undefined), "undefined");
+    assert.ok(diffIsEmpty(diffFlows(flow, reordered)));
+    assert.ok(diffIsEmpty(diffFlows(flow, graphToFlow(flowToGraph(flow)))), "$schema and a missing connections map are not changes");
   });
 
-  it("answers what the API's diff route answers for added, removed, changed nodes, wires and connections", () => {
+  it("finds added, removed, changed nodes, wires and connections", () => {
     const before = demoFlow();
     const after = edit((f) => {
       f.nodes = f.nodes.filter((n) => n.id !== "show-rejected");
@@ -40,8 +36,7 @@ describe("diff of two flow documents", () => {
       f.connections = { plant: { type: "mqtt-broker", config: { url: "mqtt://a" } } };
       f.name = "Renamed";
     });
-    const diff = diffDocuments(before, after);
-    assert.deepEqual(diff, diffFlows(before, after));
+    const diff = diffFlows(before, after);
     assert.deepEqual(diff.nodes, {
       added: ["extra"],
       removed: ["show-rejected"],
@@ -70,7 +65,7 @@ describe("diff of two flow documents", () => {
     const doc = (config: Record<string, unknown>) => ({ format: "aiotflow/flow@1", id: "f", name: "f", nodes: [{ id: "threshold", type: "threshold", config }], edges: [], connections: {} }) as unknown as FlowDocument;
     const before = doc({ raise: 9, "rate.hz": 1, list: [1, 2], text: "a" });
     const after = doc({ raise: 7.1, "rate.hz": 2, list: [1, 3], extra: { long: "x".repeat(100) } });
-    assert.deepEqual(describeDiff(diffDocuments(before, after), before, after), [
+    assert.deepEqual(describeDiff(diffFlows(before, after), before, after), [
       `node threshold changed: config.extra: (none) → {"long":"${"x".repeat(30)}…, config.list[1]: 2 → 3, config.raise: 9 → 7.1, config["rate.hz"]: 1 → 2, config.text: "a" → (none)`,
     ]);
     assert.equal(valueAt({ a: [{ b: 1 }] }, "a[0].b"), 1);
@@ -81,12 +76,12 @@ describe("diff of two flow documents", () => {
   it("names odd config keys in brackets and tolerates documents without config, edges or connections", () => {
     const bare = { format: "aiotflow/flow@1", id: "f", name: "f", nodes: [{ id: "a", type: "debug" }] } as unknown as FlowDocument;
     const after = { ...bare, nodes: [{ id: "a", type: "debug", config: { "rate.hz": 1, list: [] } }] } as unknown as FlowDocument;
-    assert.deepEqual(diffDocuments(bare, after).nodes.changed, [{ id: "a", paths: ["config.list", 'config["rate.hz"]'] }]);
-    assert.ok(diffIsEmpty(diffDocuments(bare, bare)));
+    assert.deepEqual(diffFlows(bare, after).nodes.changed, [{ id: "a", paths: ["config.list", 'config["rate.hz"]'] }]);
+    assert.ok(diffIsEmpty(diffFlows(bare, bare)));
   });
 
   it("tells a node that only moved from one whose content changed", () => {
-    const diff = diffDocuments(demoFlow(), edit((f) => {
+    const diff = diffFlows(demoFlow(), edit((f) => {
       node(f, "pumps").position = { x: 5, y: 5 };
       node(f, "clean").position = { x: 5, y: 5 };
       node(f, "clean").name = "Renamed";
@@ -106,7 +101,7 @@ describe("the diff on the canvas", () => {
     f.edges.push({ id: "extra-in", from: { node: "features", port: "out" }, to: { node: "extra", port: "in" } });
     node(f, "vibration-alarm").config = { ...node(f, "vibration-alarm").config, raise: 3 };
   }));
-  const diff = diffDocuments(before, graphToFlow(now));
+  const diff = diffFlows(before, graphToFlow(now));
   const shown = markDiff(now.nodes, now.edges, diff);
   const byId = new Map(shown.nodes.map((n) => [n.id, n]));
 
@@ -127,7 +122,7 @@ describe("the diff on the canvas", () => {
     assert.ok(again.edges.every((e) => e.className === undefined));
     const same = flowToGraph(before);
     assert.deepEqual(markDiff(same.nodes, same.edges, undefined), { nodes: same.nodes, edges: same.edges });
-    const unchanged = markDiff(same.nodes, same.edges, diffDocuments(before, graphToFlow(same)));
+    const unchanged = markDiff(same.nodes, same.edges, diffFlows(before, graphToFlow(same)));
     assert.ok(unchanged.nodes.every((n, i) => n === same.nodes[i]), "nothing changed, nothing copied");
   });
 
@@ -144,6 +139,6 @@ describe("the diff on the canvas", () => {
   it("leaves out removed wires whose other end is on neither side", () => {
     const ghosts = ghostsOf(before, diff, ["clean"]);
     assert.deepEqual(ghosts.wires.map((w) => w.id), ["clean-rejected"]);
-    assert.deepEqual(ghostsOf(before, diffDocuments(before, before), []), { nodes: [], wires: [] });
+    assert.deepEqual(ghostsOf(before, diffFlows(before, before), []), { nodes: [], wires: [] });
   });
 });

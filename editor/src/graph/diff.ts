@@ -1,98 +1,16 @@
 /**
- * What changed between two flow documents, and how the canvas shows it: the same answer as the
- * API's diff route (runtime/store/diff.ts, whose hashing needs node:crypto and so stays server
- * side), computed in the browser so an unsaved graph can be compared with any saved version.
- * Added and changed nodes get a class; removed ones come back as ghosts drawn beside the graph.
+ * How the canvas shows what changed between two flow documents. The diff itself is the contract's
+ * `diffFlows`, the function the API's diff route runs, computed in the browser so an unsaved graph
+ * can be compared with any saved version. Added and changed nodes get a class; removed ones come
+ * back as ghosts drawn beside the graph.
  */
 import type { Edge } from "@xyflow/react";
-import type { FlowDocument } from "../../../runtime/core/flow-format.ts";
-import type { FlowDiff } from "../../../runtime/store/types.ts";
+import type { FlowDocument } from "../../../runtime/contract/flow-format.ts";
+import { canonicalJson } from "../../../runtime/contract/canonical.ts";
+import type { FlowDiff } from "../../../runtime/contract/flow-records.ts";
 import type { AiotNode } from "./mapping.ts";
 
 export type { FlowDiff };
-
-/** Compared part by part, or (format, $schema) not a change a user made. */
-const PARTS = new Set(["nodes", "edges", "connections", "format", "$schema"]);
-
-/**
- * JSON with keys sorted at every depth: equal values give equal text whatever the key order. As
- * JSON.stringify (undefined fields dropped, null in arrays), written out by hand: the replacer form
- * was the cost of the unsaved marker and the live diff on a 300-node flow.
- */
-export function canonical(value: unknown): string {
-  return write(value, false) ?? "undefined";
-}
-
-function write(value: unknown, inArray: boolean): string | undefined {
-  if (value === undefined || typeof value === "function" || typeof value === "symbol") return inArray ? "null" : undefined;
-  if (value === null || typeof value !== "object") return JSON.stringify(value);
-  const withJson = value as { toJSON?: () => unknown };
-  if (typeof withJson.toJSON === "function") return write(withJson.toJSON(), inArray);
-  if (Array.isArray(value)) return `[${value.map((item) => write(item, true)).join(",")}]`;
-  const parts: string[] = [];
-  for (const key of Object.keys(value).sort()) {
-    const text = write((value as Record<string, unknown>)[key], false);
-    if (text !== undefined) parts.push(`${JSON.stringify(key)}:${text}`);
-  }
-  return `{${parts.join(",")}}`;
-}
-
-const same = (x: unknown, y: unknown) => canonical(x) === canonical(y);
-const field = (value: object, key: string): unknown => Object.getOwnPropertyDescriptor(value, key)?.value;
-const unionKeys = (x: object, y: object) => [...new Set([...Object.keys(x), ...Object.keys(y)])].sort();
-const isPlainObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
-
-function joinKey(path: string, key: string): string {
-  if (/^[A-Za-z_$][\w$]*$/.test(key)) return path ? `${path}.${key}` : key;
-  return `${path}[${JSON.stringify(key)}]`;
-}
-
-/** Paths of the leaves that differ, descending into objects and arrays (`config.window.sizeMs`, `config.fields[2]`). */
-export function changedPaths(x: unknown, y: unknown, path: string): string[] {
-  if (same(x, y)) return [];
-  if (isPlainObject(x) && isPlainObject(y)) return unionKeys(x, y).flatMap((key) => changedPaths(field(x, key), field(y, key), joinKey(path, key)));
-  if (Array.isArray(x) && Array.isArray(y)) {
-    return Array.from({ length: Math.max(x.length, y.length) }, (_, i) => changedPaths(x[i], y[i], `${path}[${i}]`)).flat();
-  }
-  return [path];
-}
-
-function compareById(before: ReadonlyMap<string, unknown>, after: ReadonlyMap<string, unknown>) {
-  return {
-    added: [...after.keys()].filter((id) => !before.has(id)),
-    removed: [...before.keys()].filter((id) => !after.has(id)),
-    changed: [...after.keys()].filter((id) => before.has(id) && !same(before.get(id), after.get(id))),
-  };
-}
-
-/** From `before` to `after`; a missing config, edge list or connection map counts as empty. */
-export function diffDocuments(before: FlowDocument, after: FlowDocument): FlowDiff {
-  const old = new Map(before.nodes.map((n) => [n.id, { ...n, config: n.config ?? {} }]));
-  const now = new Map(after.nodes.map((n) => [n.id, { ...n, config: n.config ?? {} }]));
-  const changed: Array<{ id: string; paths: string[] }> = [];
-  for (const [id, node] of now) {
-    const was = old.get(id);
-    // Most nodes are untouched: one comparison each before looking for paths.
-    if (!was || same(was, node)) continue;
-    const paths = unionKeys(was, node)
-      .filter((key) => key !== "id")
-      .flatMap((key) => (key === "config" ? changedPaths(was.config, node.config, "config") : same(field(was, key), field(node, key)) ? [] : [key]));
-    if (paths.length > 0) changed.push({ id, paths });
-  }
-  return {
-    nodes: { added: [...now.keys()].filter((id) => !old.has(id)), removed: [...old.keys()].filter((id) => !now.has(id)), changed },
-    edges: compareById(new Map((before.edges ?? []).map((e) => [e.id, e])), new Map((after.edges ?? []).map((e) => [e.id, e]))),
-    connections: compareById(new Map(Object.entries(before.connections ?? {})), new Map(Object.entries(after.connections ?? {}))),
-    flow: unionKeys(before, after).filter((key) => !PARTS.has(key) && !same(field(before, key), field(after, key))),
-  };
-}
-
-export function diffIsEmpty(diff: FlowDiff): boolean {
-  const { nodes, edges, connections, flow } = diff;
-  return [nodes.added, nodes.removed, nodes.changed, edges.added, edges.removed, edges.changed, connections.added, connections.removed, connections.changed, flow].every(
-    (list) => list.length === 0,
-  );
-}
 
 /** The value at `config.window.sizeMs` / `config.fields[2]` of a node; undefined when a step is missing. */
 export function valueAt(root: unknown, path: string): unknown {
@@ -111,7 +29,7 @@ const MAX_VALUE = 40;
 /** A value short enough for one line: JSON, cut at 40 characters; "(none)" for a field that is not set. */
 export function shortValue(value: unknown): string {
   if (value === undefined) return "(none)";
-  const text = canonical(value) ?? String(value);
+  const text = canonicalJson(value);
   return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { addSeen, payloadFields, pickerOf, upstreamFields, type FlowFieldsAnswer } from "./fields.ts";
-import { realCatalog } from "./fixtures.ts";
+import { realCatalog } from "../../../test/support/editor-fixtures.ts";
 
 describe("field and secret pickers", () => {
   it("are chosen from schema metadata alone", () => {

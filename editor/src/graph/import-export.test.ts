@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import type { FlowDocument } from "../../../runtime/core/flow-format.ts";
+import type { FlowDocument } from "../../../runtime/contract/flow-format.ts";
 import type { Catalog } from "./catalog.ts";
-import { demoFlow, realCatalog } from "./fixtures.ts";
+import { demoFlow, realCatalog } from "../../../test/support/editor-fixtures.ts";
 import { exportFile, importedGraph, readImport } from "./import-export.ts";
 import { flowToGraph } from "./mapping.ts";
 

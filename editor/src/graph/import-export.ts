@@ -4,7 +4,7 @@
  * save), so the editor never keeps a second copy of them. A Node-RED export is recognised and refused
  * by name: there is no Node-RED importer yet.
  */
-import type { FlowDocument } from "../../../runtime/core/flow-format.ts";
+import type { FlowDocument } from "../../../runtime/contract/flow-format.ts";
 import type { Catalog } from "./catalog.ts";
 import { lacksPositions, layoutGraph } from "./layout.ts";
 import { flowToGraph, graphToFlow, type Graph } from "./mapping.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import type { Catalog } from "./catalog.ts";
-import { demoFlow, realCatalog } from "./fixtures.ts";
+import { demoFlow, realCatalog } from "../../../test/support/editor-fixtures.ts";
 import { lacksPositions, layoutGraph } from "./layout.ts";
 import { flowToGraph, type AiotNode } from "./mapping.ts";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import type { Catalog, CatalogNode } from "./catalog.ts";
 import { paletteGroups } from "./catalog.ts";
-import { demoFlow, realCatalog } from "./fixtures.ts";
+import { demoFlow, realCatalog } from "../../../test/support/editor-fixtures.ts";
 import { edgeId, flowToGraph, freshId, graphToFlow, newNode, portHandles, scratchFlowId } from "./mapping.ts";
 
 describe("flow document <-> React Flow graph", () => {

@@ -1,9 +1,9 @@
 /**
- * Flow document (runtime/core/flow-format.ts) <-> React Flow nodes and edges. Node and edge ids,
+ * Flow document (runtime/contract/flow-format.ts) <-> React Flow nodes and edges. Node and edge ids,
  * positions, names, config and `disabled` survive the round trip; handles are the declared ports.
  */
 import type { Edge, Node } from "@xyflow/react";
-import type { FlowDocument } from "../../../runtime/core/flow-format.ts";
+import type { FlowDocument } from "../../../runtime/contract/flow-format.ts";
 import type { Catalog, CatalogNode, PortInfo } from "./catalog.ts";
 
 export const NODE_TYPE = "aiot";

@@ -4,7 +4,7 @@
  * GET /api/flows/:id/nodes/:node/variants. Everything read from the wire is checked here, so the
  * components only draw what these functions return.
  */
-import type { LatencyReport, VariantReport } from "../../../runtime/ml/variant-report.ts";
+import type { LatencyReport, VariantReport } from "../../../runtime/contract/variant-report.ts";
 
 const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
 const finite = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
@@ -66,7 +66,7 @@ export function explanationLine(bars: readonly ExplanationBar[]): string {
   return bars.map((b) => `${b.feature} ${b.text}`).join(", ");
 }
 
-/** The fields of the runtime's variants report (runtime/ml/variant-report.ts) the table shows. */
+/** The fields of the runtime's variants report (runtime/contract/variant-report.ts) the table shows. */
 export type VariantFigures = Pick<VariantReport, "id" | "role" | "configured" | "percent" | "messages" | "share" | "scoreBins" | "agreement" | "errors" | "models"> & {
   readonly feedback: Pick<VariantReport["feedback"], "correct" | "judged" | "accuracy">;
   readonly latency: Pick<LatencyReport, "p50Ms" | "p99Ms" | "openEnded"> | null;

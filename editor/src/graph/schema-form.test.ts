@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import mqttBroker from "../../../runtime/connections/types/mqtt-broker.ts";
+import { mqttBrokerConnection as mqttBroker } from "../../../test/support/editor-fixtures.ts";
 import type { JsonSchema } from "./catalog.ts";
 import { chosenVariant } from "./config-check.ts";
 import { getAt, numberInputValue, parseLines, parseNumber, setAt, variantKey, variantLabel, variantStart, widgetOf } from "./schema-form.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { PASSWORD, sampleFlow, startApi, type TestApi } from "../test-support.ts";
+import { PASSWORD, sampleFlow, startApi, type TestApi } from "../../../test/support/api.ts";
 
 describe("users, tokens, secrets and the audit log", () => {
   let t: TestApi;

@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { probeNodes } from "../../../test/support/test-nodes.ts";
 import { LowdbAssetStore } from "../../store/assets.ts";
 import { createApi, type Api } from "../app.ts";
-import { FakeRuntime, MemoryAuditLog, MemoryFlowStore, MemorySecretStore, MemoryUserStore } from "../test-stores.ts";
+import { FakeRuntime, MemoryAuditLog, MemoryFlowStore, MemorySecretStore, MemoryUserStore } from "../../../test/support/api-stores.ts";
 
 type Who = "viewer" | "editor" | "nobody";
 

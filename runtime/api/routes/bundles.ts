@@ -1,9 +1,9 @@
 import { Type } from "typebox";
 import Value from "typebox/value";
-import { FlowDocumentSchema, type FlowDocument } from "../../core/flow-format.ts";
+import { FlowDocumentSchema, type FlowDocument } from "../../contract/flow-format.ts";
 import { validateFlow, type Catalog } from "../../core/validate.ts";
 import { applyDefaults, schemaProblems } from "../../sdk/config.ts";
-import type { FlowVersion } from "../../store/types.ts";
+import type { FlowVersion } from "../../contract/flow-records.ts";
 import type { ApiDeps } from "../deps.ts";
 import { checkDocument } from "../flow-checks.ts";
 import { flowLocks, runtimeKnows } from "../flow-locks.ts";

@@ -1,5 +1,5 @@
 import { Type } from "typebox";
-import { catalogJson } from "../../catalog-docs.ts";
+import { catalogJson } from "../../catalog/catalog-docs.ts";
 import type { ApiDeps } from "../deps.ts";
 import { ApiError } from "../http-errors.ts";
 import { defineRoute, type Route } from "../route.ts";

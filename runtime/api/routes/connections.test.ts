@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { createApi } from "../app.ts";
-import { FakeRuntime, MemoryAuditLog, MemoryFlowStore, MemorySecretStore, MemoryUserStore } from "../test-stores.ts";
+import { FakeRuntime, MemoryAuditLog, MemoryFlowStore, MemorySecretStore, MemoryUserStore } from "../../../test/support/api-stores.ts";
 import { ConnectionSupervisor } from "../../connections/supervisor.ts";
 import { loadConnectionTypes } from "../../connections/registry.ts";
 import { startAedes, type AedesBroker } from "../../../test/support/aedes.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { AiotError, ERROR_CATALOGUE } from "../../sdk/errors.ts";
-import { sampleFlow, startApi, type TestApi } from "../test-support.ts";
+import { sampleFlow, startApi, type TestApi } from "../../../test/support/api.ts";
 
 describe("deploy routes", () => {
   let t: TestApi;

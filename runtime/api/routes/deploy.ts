@@ -1,6 +1,8 @@
 import { Type } from "typebox";
 import { ERROR_CATALOGUE, errorMessage, type ErrorCode } from "../../sdk/errors.ts";
-import type { DeployOutcome, DeploymentRecord, Principal } from "../../store/types.ts";
+import type { DeployOutcome } from "../../local/local-runtime.ts";
+import type { DeploymentRecord } from "../../contract/flow-records.ts";
+import type { Principal } from "../../contract/access.ts";
 import type { ApiDeps } from "../deps.ts";
 import { requireFlow, requireVersion } from "../flow-checks.ts";
 import { flowLocks } from "../flow-locks.ts";

@@ -3,11 +3,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { SeededRandom } from "../../../nodes/sources/seeded-random.ts";
+import { SeededRandom } from "../../sdk/seeded-random.ts";
 import { FeatureStore } from "../../ml/feature-store.ts";
 import { ModelRegistry } from "../../ml/model-registry.ts";
 import { Retrainer } from "../../ml/retrain.ts";
-import { auditOf, startApi, type TestApi } from "../test-support.ts";
+import { auditOf, startApi, type TestApi } from "../../../test/support/api.ts";
 
 const NOW = Date.UTC(2026, 0, 2);
 

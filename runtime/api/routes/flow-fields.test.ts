@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { flowOf } from "../../../test/support/test-nodes.ts";
-import { loadCatalog } from "../../catalog.ts";
+import { loadCatalog } from "../../catalog/catalog.ts";
 import { createApi, type Api } from "../app.ts";
-import { startApi, type TestApi } from "../test-support.ts";
+import { startApi, type TestApi } from "../../../test/support/api.ts";
 
 describe("POST /api/flows/fields", () => {
   let t: TestApi;

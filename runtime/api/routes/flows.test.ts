@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { flowOf } from "../../../test/support/test-nodes.ts";
-import { sampleFlow, startApi, type TestApi } from "../test-support.ts";
+import { sampleFlow, startApi, type TestApi } from "../../../test/support/api.ts";
 
 /** A flow with an unknown node type, a bad config value and an edge to a missing node. */
 function brokenFlow(id = "line-1") {

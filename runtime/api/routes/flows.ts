@@ -1,6 +1,6 @@
 import { Type } from "typebox";
 import { validateFlow } from "../../core/validate.ts";
-import { flowFields } from "../../flow-fields.ts";
+import { flowFields } from "../../catalog/flow-fields.ts";
 import type { ApiDeps } from "../deps.ts";
 import { checkDocument, problemsJson, requireFlow, savedOrConflict, versionInfo } from "../flow-checks.ts";
 import { flowLocks, runtimeKnows } from "../flow-locks.ts";

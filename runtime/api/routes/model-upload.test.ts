@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ModelRegistry } from "../../ml/model-registry.ts";
 import { linearOnnx } from "../../ml/onnx-export.ts";
-import { auditOf, startApi, type TestApi } from "../test-support.ts";
+import { auditOf, startApi, type TestApi } from "../../../test/support/api.ts";
 
 const LIMIT = 4096;
 const model = linearOnnx({ featureNames: ["temp", "vib"], weights: [1, 2], bias: 0, link: "sigmoid" });

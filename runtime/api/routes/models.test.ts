@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ModelRegistry } from "../../ml/model-registry.ts";
 import { linearOnnx } from "../../ml/onnx-export.ts";
-import { auditOf, startApi, type TestApi } from "../test-support.ts";
+import { auditOf, startApi, type TestApi } from "../../../test/support/api.ts";
 
 const onnx = (bias: number) => Buffer.from(linearOnnx({ featureNames: ["temp", "vib"], weights: [1, 2], bias, link: "sigmoid" })).toString("base64");
 

@@ -1,7 +1,7 @@
 import { Type } from "typebox";
 import type { ModelRef } from "../../sdk/models.ts";
 import { isRecord } from "../../sdk/message.ts";
-import { variantReport, type VariantLayout } from "../../ml/variant-report.ts";
+import { variantReport, type VariantLayout } from "../../contract/variant-report.ts";
 import type { ApiDeps } from "../deps.ts";
 import { ApiError } from "../http-errors.ts";
 import { defineRoute, type Route } from "../route.ts";

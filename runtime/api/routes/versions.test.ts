@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { flowOf } from "../../../test/support/test-nodes.ts";
-import { sampleFlow, startApi, type TestApi } from "../test-support.ts";
+import { sampleFlow, startApi, type TestApi } from "../../../test/support/api.ts";
 
 describe("version routes", () => {
   let t: TestApi;

@@ -1,5 +1,5 @@
 import { Type } from "typebox";
-import { diffFlows } from "../../store/diff.ts";
+import { diffFlows } from "../../contract/diff.ts";
 import type { ApiDeps } from "../deps.ts";
 import { checkDocument, requireFlow, requireVersion, savedOrConflict, versionInfo } from "../flow-checks.ts";
 import { defineRoute, versionField, type Route } from "../route.ts";

@@ -7,7 +7,7 @@
  * Standardisation is folded into the exported layers (first layer divides by std, last layer
  * multiplies back and adds the mean), so the ONNX model takes and returns raw feature values.
  */
-import { SeededRandom } from "../../../nodes/sources/seeded-random.ts";
+import { SeededRandom } from "../../sdk/seeded-random.ts";
 import { AiotError } from "../../sdk/errors.ts";
 import { mlpOnnx } from "../onnx-export.ts";
 import { checkDataset, scaleRow, scalingOf, type Dataset } from "./dataset.ts";

@@ -3,7 +3,7 @@
  * feature mean, std, min, max, count and a quantile histogram that drift-monitor compares windows
  * against; `$score` holds the same for the model's scores on the training rows.
  */
-import { referenceHistogram } from "../../../nodes/inference/drift-histogram.ts";
+import { referenceHistogram } from "../../sdk/drift-histogram.ts";
 import type { FeatureReference } from "../../sdk/models.ts";
 
 export function featureReference(values: readonly number[], bins = 10): FeatureReference {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as ort from "onnxruntime-node";
-import { SeededRandom } from "../../../nodes/sources/seeded-random.ts";
+import { SeededRandom } from "../../sdk/seeded-random.ts";
 import { INPUT_NAME, OUTPUT_NAME } from "../onnx-export.ts";
 import { anomalyScore, autoencoderOnnx, reconstruct, trainAutoencoder } from "./autoencoder.ts";
 import { linearModelOnnx, predictLinear, trainLinearRegression, trainLogisticRegression } from "./linear.ts";
