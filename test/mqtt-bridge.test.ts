@@ -31,12 +31,14 @@ describe("flows/mqtt-bridge.json", () => {
     const engine = new Engine({ catalog: await loadCatalog(), connections, services: withConnections(undefined, connections) });
     const debug: DebugEvent[] = [];
     engine.on("debug", (e) => void debug.push(e));
+    // mqtt-in's topic plant/{site}/pump/{id}/temperature, as the filter it subscribes.
+    const subscribed = broker.subscriptions.next("plant/+/pump/+/temperature");
     await engine.deploy(document);
     await until(() => engine.statuses().filter((s) => s.status.state === "running").length === 2, "both MQTT nodes connected");
     const got: string[] = [];
     client.on("message", (topic, body) => void got.push(`${topic} ${body.toString()}`));
     await client.subscribeAsync("aiotflow/#", { qos: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await subscribed;
     await client.publishAsync("plant/north/pump/p7/temperature", "85", { qos: 1 });
     await client.publishAsync("plant/north/pump/p8/temperature", "hot!", { qos: 1 });
     await client.publishAsync("plant/south/pump/p9/temperature", "20", { qos: 1 });

@@ -38,18 +38,18 @@ describe("MQTT 5 against Mosquitto: user properties and shared subscriptions", (
     dirs.push(dir);
     return dir;
   };
-  /** The subscription is made on the node's own link, after "running": give it a moment to reach the broker. */
-  const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
 
   it("mqtt-in puts received user properties into meta.mqtt.userProperties, and bad payloads still go to the error port", async () => {
     const t = await engine([mqttIn]);
+    // The subscription is made on the node's own link, after "running".
+    const subscribed = broker.subscriptions.next("v5/props/+");
     await t.engine.deploy(flow("props-in", { b: v5() }, [
       { id: "in", type: "mqtt-in", config: { connection: "b", topic: "v5/props/{id}", key: "{id}", qos: 1 } },
       { id: "got", type: "test-sink" },
       { id: "errors", type: "test-sink" },
     ], [["in", "got"], ["in", "errors", "error"]]));
     await until(() => t.statuses.some((s) => s.node === "in" && s.status.state === "running"), "connected");
-    await settle();
+    await subscribed;
     await client.publishAsync("v5/props/p1", JSON.stringify({ v: 1 }), { qos: 1, properties: { userProperties: { line: "3", shift: ["early", "late"] } } });
     await client.publishAsync("v5/props/p2", "not json", { qos: 1, properties: { userProperties: { line: "4" } } });
     await client.publishAsync("v5/props/p3", JSON.stringify({ v: 3 }), { qos: 1 });
@@ -93,6 +93,7 @@ describe("MQTT 5 against Mosquitto: user properties and shared subscriptions", (
 
   it("splits a shared subscription $share/group/topic between two mqtt-in nodes, none lost or duplicated", async () => {
     const t = await engine([mqttIn]);
+    const subscribed = Promise.all([broker.subscriptions.next("$share/workers/v5/jobs/+", 2), broker.subscriptions.next("v5/jobs/+")]);
     // Each member of the group needs its own client, so each node has its own connection.
     await t.engine.deploy(flow("shared", { b1: v5(), b2: v5(), b3: v5() }, [
       { id: "worker-1", type: "mqtt-in", config: { connection: "b1", topic: "$share/workers/v5/jobs/{id}", key: "{id}", qos: 1 } },
@@ -103,13 +104,21 @@ describe("MQTT 5 against Mosquitto: user properties and shared subscriptions", (
       { id: "got-all", type: "test-sink" },
     ], [["worker-1", "got-1"], ["worker-2", "got-2"], ["audit", "got-all"]]));
     await until(() => ["worker-1", "worker-2", "audit"].every((n) => t.statuses.some((s) => s.node === n && s.status.state === "running")), "all three connected");
-    await settle();
+    await subscribed;
     const total = 200;
     for (let i = 0; i < total; i++) await client.publishAsync(`v5/jobs/j${i}`, JSON.stringify({ i }), { qos: 1 });
     const count = () => t.received("got-1").length + t.received("got-2").length;
     await until(() => count() >= total && t.received("got-all").length === total, "every job once");
-    await new Promise((resolve) => setTimeout(resolve, 100)); // a duplicate would arrive right behind
-    const ids = (sink: string) => t.received(sink).map((m) => (m.payload as { i: number }).i);
+    // A duplicate would arrive right behind the jobs. Sentinels published after them, until each
+    // worker has one, come behind any such duplicate on that worker's link.
+    const isSentinel = (m: { payload: unknown }) => (m.payload as { sentinel?: number }).sentinel !== undefined;
+    const sentinels = (sink: string) => t.received(sink).filter(isSentinel).length;
+    for (let k = 0; sentinels("got-1") === 0 || sentinels("got-2") === 0; k++) {
+      assert.ok(k < 20, "20 sentinels and one worker got none");
+      await client.publishAsync(`v5/jobs/sentinel-${k}`, JSON.stringify({ sentinel: k }), { qos: 1 });
+      await until(() => sentinels("got-1") + sentinels("got-2") > k && sentinels("got-all") > k, `sentinel ${k}`);
+    }
+    const ids = (sink: string) => t.received(sink).filter((m) => !isSentinel(m)).map((m) => (m.payload as { i: number }).i);
     const split = [...ids("got-1"), ...ids("got-2")].sort((a, b) => a - b);
     assert.deepEqual(split, Array.from({ length: total }, (_, i) => i), "each job went to exactly one worker");
     assert.ok(ids("got-1").length > 0 && ids("got-2").length > 0, `both workers took a share (${ids("got-1").length} / ${ids("got-2").length})`);

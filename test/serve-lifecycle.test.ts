@@ -18,6 +18,7 @@ import { PACKAGE_ROOT } from "../runtime/catalog/paths.ts";
 import { isAiotError } from "../runtime/sdk/errors.ts";
 import { serve } from "../runtime/serve/serve.ts";
 import { flowOf, probeNodes, reading } from "./support/test-nodes.ts";
+import { until } from "./support/wait.ts";
 
 const catalog = await loadCatalog();
 /** Generous bounds on waits, so a broken shutdown fails the test instead of hanging it. */
@@ -44,14 +45,6 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + START_MS;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe("aiotflow serve lifecycle", () => {
   it("stops on SIGINT with exit code 0 while an mqtt-in flow uses the embedded broker and a live-events client is open", async () => {
     const [port, mqttPort] = [await freePort(), await freePort()];
@@ -75,7 +68,7 @@ describe("aiotflow serve lifecycle", () => {
       assert.equal((await fetch(`${base}/api/flows`, { method: "POST", headers: json, body: JSON.stringify({ document }) })).status, 201);
       assert.equal((await fetch(`${base}/api/flows/mqtt-bridge/deploy`, { method: "POST", headers: json, body: "{}" })).status, 200);
       // The mqtt-in node's status reads "local-broker: connected ..." once its link is up.
-      await until(async () => (await (await fetch(`${base}/api/runtime`)).text()).includes("local-broker: connected"), "the flow's MQTT link to the embedded broker");
+      await until(async () => (await (await fetch(`${base}/api/runtime`)).text()).includes("local-broker: connected"), "the flow's MQTT link to the embedded broker", { timeoutMs: START_MS });
 
       // An open Server-Sent Events client, as `curl -N` or an editor tab keeps one.
       events = await within(

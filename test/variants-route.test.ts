@@ -15,6 +15,7 @@ import { linearOnnx } from "../runtime/ml/onnx-export.ts";
 import type { Logger } from "../runtime/sdk/define.ts";
 import { serve, type Served } from "../runtime/serve/serve.ts";
 import { startApi, type TestApi } from "./support/api.ts";
+import { until } from "./support/wait.ts";
 
 const TOKEN = "variants-hook-token";
 const FEATURES = ["temp", "vib"];
@@ -49,13 +50,11 @@ describe("the variants report of a running onnx-inference node", () => {
     return { status: response.status, body: (await response.json()) as any };
   };
   const report = () => call("GET", "/api/flows/ab-line/nodes/score/variants");
-  async function until(condition: (body: any) => boolean, what: string): Promise<any> {
-    for (let i = 0; i < 200; i++) {
-      const { body } = await report();
-      if (condition(body)) return body;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    assert.fail(`timed out waiting for ${what}: ${JSON.stringify((await report()).body)}`);
+  /** The first report that meets `condition`: the node counts as messages pass, and says nothing when. */
+  async function reportWhen(condition: (body: any) => boolean, what: string): Promise<any> {
+    let body: any;
+    await until(async () => condition((body = (await report()).body)), () => `${what}: ${JSON.stringify(body)}`, { timeoutMs: 10_000 });
+    return body;
   }
 
   before(async () => {
@@ -86,7 +85,7 @@ describe("the variants report of a running onnx-inference node", () => {
     const sent = await call("POST", "/api/hooks/ab-line/readings", READINGS, { authorization: `Bearer ${TOKEN}` });
     assert.equal(sent.status, 202, JSON.stringify(sent.body));
     // The shadow scores after the main model emitted: wait for it before labels arrive.
-    await until((b) => b.shadow.messages === READINGS.length, "the shadow to score every reading");
+    await reportWhen((b) => b.shadow.messages === READINGS.length, "the shadow to score every reading");
 
     const expected = { a: { n: 0, bins: new Array<number>(10).fill(0), correct: 0 }, b: { n: 0, bins: new Array<number>(10).fill(0), correct: 0 } };
     let agree = 0;
@@ -107,7 +106,7 @@ describe("the variants report of a running onnx-inference node", () => {
 
     const labels = [...READINGS.map((r, i) => ({ device: r.device, label: failing(i) })), { device: "never-scored", label: true }];
     assert.equal((await call("POST", "/api/hooks/ab-line/labels", labels, { authorization: `Bearer ${TOKEN}` })).status, 202);
-    const body = await until((b) => b.feedbackUnmatched === 1 && b.variants.every((v: any) => v.feedback.judged === v.messages), "the feedback to be judged");
+    const body = await reportWhen((b) => b.feedbackUnmatched === 1 && b.variants.every((v: any) => v.feedback.judged === v.messages), "the feedback to be judged");
 
     assert.equal(body.messages, READINGS.length);
     for (const v of body.variants) {

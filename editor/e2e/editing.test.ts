@@ -396,7 +396,8 @@ describe("editing in the browser editor", { skip, timeout: 150_000 }, () => {
     await clash.getByRole("button", { name: "Save as new flow" }).click();
     await second.getByTestId("notice").filter({ hasText: "Saved new-flow-3 version 1" }).waitFor();
     assert.equal(await clash.count(), 0);
-    assert.equal(await second.getByLabel("Open a flow").inputValue(), "new-flow-3");
+    // The picker selects it once the flow list, fetched again after the save, has it.
+    await second.waitForFunction(() => document.querySelector<HTMLSelectElement>('select[aria-label="Open a flow"]')?.value === "new-flow-3");
     await second.close();
   });
 
@@ -405,11 +406,14 @@ describe("editing in the browser editor", { skip, timeout: 150_000 }, () => {
     const stored = await fetch(new URL("/api/flows", served.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ document: demo(), message: "shipped demo" }) });
     assert.equal(stored.status, 201, await stored.text());
     const tab = await newEditorPage();
+    const viewport = () => document.querySelector<HTMLElement>(".react-flow__viewport")?.style.transform;
+    const unfitted = await tab.evaluate(viewport);
     await tab.getByLabel("Open a flow").selectOption("pump-monitoring");
     await tab.getByTestId("notice").filter({ hasText: "Opened pump-monitoring" }).waitFor();
     const count = demo().nodes.length;
     await tab.waitForFunction((n) => document.querySelectorAll(".react-flow__node").length === n, count);
-    await tab.waitForTimeout(300); // the fit runs on the next tick after opening
+    // The fit runs a tick after opening: it has run once it moved the viewport.
+    await tab.waitForFunction((before) => document.querySelector<HTMLElement>(".react-flow__viewport")?.style.transform !== before, unfitted);
     const zoom = await tab.locator(".react-flow__viewport").evaluate((el) => Number(/scale\(([\d.]+)\)/.exec((el as HTMLElement).style.transform)?.[1]));
     assert.ok(zoom >= 0.6, `the demo opens at a readable zoom (${zoom})`);
     const pane = (await tab.locator(".react-flow__pane").boundingBox())!;
@@ -473,8 +477,9 @@ describe("editing in the browser editor", { skip, timeout: 150_000 }, () => {
     const pane = (await tab.locator(".react-flow__pane").boundingBox())!;
     const at = { x: 420, y: 300 };
     await tab.dragAndDrop('[data-testid="palette-debug"]', ".react-flow__pane", { targetPosition: at });
-    await node("debug", tab).waitFor();
-    await tab.waitForTimeout(300);
+    await node("debug", tab).waitFor(); // visible: React Flow has measured it
+    // A fit at the first drop would follow the node's measuring: two frames later it would have moved it.
+    await tab.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
     const placed = (await node("debug", tab).boundingBox())!;
     assert.ok(Math.abs(placed.x - (pane.x + at.x)) < 4 && Math.abs(placed.y - (pane.y + at.y)) < 4, `the node's corner stays at the drop point (${placed.x},${placed.y} vs ${pane.x + at.x},${pane.y + at.y})`);
     await tab.close();

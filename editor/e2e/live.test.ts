@@ -15,6 +15,7 @@ import { PACKAGE_ROOT } from "../../runtime/catalog/paths.ts";
 import { Config, defineNode, Secret, type Logger } from "../../runtime/sdk/index.ts";
 import { serve, type Served } from "../../runtime/serve/serve.ts";
 import { flowOf } from "../../test/support/test-nodes.ts";
+import { until } from "../../test/support/wait.ts";
 import { apiClient, errorCollectingLogger, launchChromium, SKIP_WITHOUT_CHROMIUM } from "./browser.ts";
 import { buildEditorIfStale, EDITOR_DIST } from "./build.ts";
 
@@ -103,11 +104,11 @@ describe("watching a running flow in the editor", { skip, timeout: 120_000 }, ()
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Log in" }).click();
     // Debug messages sent before the editor opens the flow: they must be shown from the server's history.
-    for (let i = 0; i < 100; i++) {
+    const rawHasInput = async () => {
       const metrics = await api("GET", "/api/runtime/live-line/metrics");
-      if ((metrics.body.nodes as Array<{ node: string; in: number }> | undefined)?.some((n) => n.node === "raw" && n.in > 0)) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+      return (metrics.body.nodes as Array<{ node: string; in: number }> | undefined)?.some((n) => n.node === "raw" && n.in > 0) ?? false;
+    };
+    await until(rawHasInput, "the first debug message at the raw node", { timeoutMs: 10_000 });
     await page.getByLabel("Open a flow").selectOption("live-line");
     await node("pumps").waitFor();
     // The sensor sends 20 readings a second: its out rate and the window's in rate become non-zero.
@@ -161,7 +162,10 @@ describe("watching a running flow in the editor", { skip, timeout: 120_000 }, ()
   it("filters the debug list by node, pauses it without losing messages, and resumes", async () => {
     await debugLines().first().waitFor({ timeout: 15_000 });
     await page.getByLabel("Filter by node").selectOption("raw");
-    await page.waitForTimeout(300); // let a few more raw readings arrive
+    // A raw reading that arrived after the switch tops the list (newest first) once the filter lets it in.
+    const newest = () => document.querySelector('[data-testid="debug-messages"] li')?.textContent ?? "";
+    const before = await page.evaluate(newest);
+    await page.waitForFunction((seen) => (document.querySelector('[data-testid="debug-messages"] li')?.textContent ?? "") !== seen, before, { timeout: 15_000 });
     const labels = await page.getByTestId("debug-messages").locator("li b").allInnerTexts();
     assert.ok(labels.length > 0 && labels.every((l) => l === "[raw readings] raw"), `only raw: ${labels.join(", ")}`);
 

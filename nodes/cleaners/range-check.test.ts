@@ -77,6 +77,27 @@ describe("range-check", () => {
     assert.equal(h.counters.get("clamped"), 1);
   });
 
+  const clampThenReject: Array<{ name: string; config: Record<string, unknown>; payloads: Array<Record<string, unknown>> }> = [
+    { name: "out of range", config: { rules: [{ field: "t", max: 10, action: "clamp" }, { field: "c", max: 1 }] }, payloads: [{ t: 20, c: 5 }] },
+    { name: "missing", config: { rules: [{ field: "t", max: 10, action: "clamp" }, { field: "c", max: 1 }] }, payloads: [{ t: 20 }] },
+    { name: "stuck", config: { rules: [{ field: "t", max: 10, action: "clamp" }, { field: "c", max: 5 }], stuckAfter: 2 }, payloads: [{ t: 0, c: 3 }, { t: 20, c: 3 }] },
+  ];
+  for (const { name, config, payloads } of clampThenReject) {
+    it(`does not count a clamp when a later rule rejects the reading as ${name}`, () => {
+      const h = harness(rangeCheck, config);
+      for (const payload of payloads) h.send(reading(payload));
+      assert.equal(h.out("rejected").length, 1);
+      assert.equal(h.counters.get("clamped") ?? 0, 0);
+    });
+  }
+
+  it("counts a reading once however many of its values it clamps", () => {
+    const h = harness(rangeCheck, { rules: [{ field: "t", max: 10, action: "clamp" }, { field: "c", max: 1, action: "clamp" }] });
+    h.send(reading({ t: 20, c: 5 }));
+    assert.deepEqual(h.out("out")[0]!.payload, { t: 10, c: 1 });
+    assert.equal(h.counters.get("clamped"), 1);
+  });
+
   describe("stuck sensors", () => {
     const actions = [
       { action: "drop", port: "rejected" },
@@ -92,6 +113,20 @@ describe("range-check", () => {
         assert.deepEqual(h.emitted.slice(2, 4).map((e) => e.port), [port, port]);
       });
     }
+
+    it("leaves identical values alone when stuckAfter is 0", () => {
+      const h = harness(rangeCheck, { rules: [{ field: "vibration", min: 0 }], stuckAfter: 0 });
+      for (let i = 0; i < 50; i++) h.send(reading({ vibration: 2.1 }));
+      assert.equal(h.out("out").length, 50);
+    });
+
+    it("refuses stuckAfter 1, which would call every reading stuck, saying why", () => {
+      assert.throws(() => configOf(rangeCheck, { rules: [{ field: "vibration" }], stuckAfter: 1 }), {
+        code: "NODE_CONFIG_INVALID",
+        details: { path: "config.stuckAfter", nodeType: "range-check" },
+        message: /0 \(off\) or at least 2.*every reading/,
+      });
+    });
 
     it("counts repeats per device", () => {
       const h = harness(rangeCheck, { rules: [{ field: "vibration", min: 0 }], stuckAfter: 2 });
@@ -110,12 +145,44 @@ describe("range-check", () => {
     });
   });
 
-  for (const payload of [42, null, [1, 2], "55 degC"]) {
-    it(`refuses a reading whose payload is ${JSON.stringify(payload)}`, () => {
-      const h = harness(rangeCheck, temperature("drop"));
-      assert.throws(() => h.send(reading(payload)), { code: "MESSAGE_SHAPE_INVALID", details: { path: "payload" } });
-    });
-  }
+  describe("bad input", () => {
+    // Each bad reading gets a coded verdict and leaves nothing behind: the next good reading passes.
+    const good = { temperature: 55 };
+    const badValues: Array<{ name: string; payload: Record<string, unknown>; value: unknown }> = [
+      { name: "a missing field", payload: { current: 1 }, value: null },
+      { name: "a null value", payload: { temperature: null }, value: null },
+      { name: "NaN", payload: { temperature: Number.NaN }, value: Number.NaN },
+      { name: "Infinity", payload: { temperature: Number.POSITIVE_INFINITY }, value: Number.POSITIVE_INFINITY },
+      { name: "-Infinity", payload: { temperature: Number.NEGATIVE_INFINITY }, value: Number.NEGATIVE_INFINITY },
+      { name: "a numeric string", payload: { temperature: "55" }, value: "55" },
+      { name: "an empty string", payload: { temperature: "" }, value: "" },
+      { name: "a boolean", payload: { temperature: true }, value: true },
+      { name: "an object", payload: { temperature: { value: 55 } }, value: { value: 55 } },
+      { name: "an array", payload: { temperature: [55] }, value: [55] },
+    ];
+    for (const action of ["drop", "clamp", "flag"]) {
+      for (const { name, payload, value } of badValues) {
+        it(`rejects ${name} as missing and passes the next good reading (${action})`, () => {
+          const h = harness(rangeCheck, { ...temperature(action), stuckAfter: 2 });
+          h.send(reading(payload));
+          h.send(reading(good));
+          assert.deepEqual(h.emitted.map((e) => e.port), ["rejected", "out"]);
+          assert.deepEqual(h.emitted[0]!.msg.meta?.["rejected"], { field: "temperature", reason: "missing", value });
+          assert.deepEqual(h.emitted[1]!.msg.payload, good);
+          assert.equal(h.counters.get("rejected"), 1);
+        });
+      }
+    }
+
+    for (const payload of [42, null, undefined, Number.NaN, [1, 2], "55 degC"]) {
+      it(`refuses a reading whose payload is ${String(payload)} and passes the next good reading`, () => {
+        const h = harness(rangeCheck, temperature("drop"));
+        assert.throws(() => h.send(reading(payload)), { code: "MESSAGE_SHAPE_INVALID", details: { path: "payload" } });
+        h.send(reading(good));
+        assert.deepEqual(h.out("out").map((m) => m.payload), [good]);
+      });
+    }
+  });
 
   const badConfigs: Array<{ name: string; config: Record<string, unknown>; path: string }> = [
     { name: "no rules", config: { rules: [] }, path: "config.rules" },

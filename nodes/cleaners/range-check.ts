@@ -29,16 +29,17 @@ export default defineNode({
   summary: "Drops, clamps or flags readings whose values are outside the sensor's range, missing, or stuck.",
   docs: `
 Checks fields of each reading against rules. A value is invalid when it is outside \`[min, max]\`,
-or, with \`stuckAfter\` set, when the same device sent exactly the same value \`stuckAfter\` times in a
-row (the \`stuckAfter\`-th and later repeats are invalid). The rule's \`action\` decides:
+or, with \`stuckAfter\` set (2 or more; 0 turns it off), when the same device sent exactly the same value
+\`stuckAfter\` times in a row (the \`stuckAfter\`-th and later repeats are invalid). The rule's \`action\` decides:
 
 - **drop**: the reading goes to \`rejected\` with \`meta.rejected: { field, reason, value }\`;
 - **clamp**: the value is replaced by the nearest bound (a stuck value cannot be clamped: dropped);
 - **flag**: the reading passes with \`meta.quality: { <field>: "out_of_range" | "stuck" }\`.
 
-A field that is absent or not a finite number (NaN, null, text) sends the reading to \`rejected\`
+A field that is absent or not a finite number (NaN, ±Infinity, null, text) sends the reading to \`rejected\`
 (reason "missing") when \`onMissing\` is "reject"; with "pass" it passes, flagged "missing" by a flag rule.
-Nothing is lost silently: rejections are counted (metric \`rejected\`), clamps too (\`clamped\`).
+Nothing is lost silently: rejected readings are counted (metric \`rejected\`), and so are readings sent
+on with at least one value clamped (\`clamped\`; a reading another rule rejects is not counted as clamped).
 A reading that passes every rule is forwarded unchanged.
 
 In: \`{ payload: { temperature: 412.5, ... } }\`. Out: the same reading, clamped or flagged where needed.
@@ -50,7 +51,11 @@ Example: \`{ "rules": [{ "field": "temperature", "min": -40, "max": 150 }, { "fi
       default: "reject",
       description: "What to do when a rule's field is absent or not a finite number.",
     }),
-    stuckAfter: Type.Integer({ minimum: 0, default: 0, description: "Identical values in a row that count as a stuck sensor; 0 turns this off." }),
+    stuckAfter: Type.Integer({
+      minimum: 0,
+      default: 0,
+      description: "Identical values in a row that count as a stuck sensor: 0 turns this off, otherwise at least 2 (with 1, every reading would be stuck).",
+    }),
   }),
   inputs: { in: { kind: "reading", description: "Readings to check." } },
   outputs: {
@@ -69,9 +74,13 @@ Example: \`{ "rules": [{ "field": "temperature", "min": -40, "max": 150 }, { "fi
     },
   ],
   check(config) {
-    return config.rules.flatMap((r, i) =>
+    const problems = config.rules.flatMap((r, i) =>
       r.min !== undefined && r.max !== undefined && r.min > r.max ? [{ path: `rules[${i}].max`, message: `must be >= min (${r.min})` }] : [],
     );
+    if (config.stuckAfter === 1) {
+      problems.push({ path: "stuckAfter", message: "must be 0 (off) or at least 2: every value is a run of 1, so every reading would count as stuck" });
+    }
+    return problems;
   },
   // Clamping and flagging keep the payload's fields (meta says what happened), and rejected readings go
   // out unchanged: both ports carry the input's fields whatever the rules, even before any rule is set.
@@ -137,13 +146,14 @@ Example: \`{ "rules": [{ "field": "temperature", "min": -40, "max": 150 }, { "fi
             (quality ??= {})[field] = reason;
           } else if (action === "clamp" && reason === "out_of_range") {
             (clamped ??= { ...payload })[field] = value < mins[i]! ? mins[i]! : maxs[i]!;
-            ctx.metrics.count("clamped");
           } else {
             rejectedAt = i;
             rejectedFor = reason;
           }
         }
         if (rejectedFor !== undefined) return reject(msg, fields[rejectedAt]!, rejectedFor, payload[fields[rejectedAt]!]);
+        // Counted only now: a later rule may still have rejected the reading a clamp rule fixed.
+        if (clamped !== undefined) ctx.metrics.count("clamped");
         if (quality !== undefined) {
           const previous = msg.meta?.["quality"];
           const merged = isRecord(previous) ? { ...previous, ...quality } : quality;

@@ -11,6 +11,7 @@ import { provide, services } from "../../runtime/sdk/services.ts";
 import { harness } from "../../runtime/sdk/testing.ts";
 import { freePort } from "../../test/support/mosquitto.ts";
 import { flow, flowEngine } from "../../test/support/mqtt-flow.ts";
+import { until as waitUntil } from "../../test/support/wait.ts";
 import httpOut from "./http-out.ts";
 
 interface Received {
@@ -91,14 +92,9 @@ function sink(config: Record<string, unknown>, options: { dataDir?: string; secr
   return harness(httpOut, config, { services: services(provide(OUTBOXES, outboxes)), ...(options.secrets ? { secrets: options.secrets } : {}) });
 }
 
-/** Waits for `condition` (a network wait), moving the node's virtual clock so backoff pauses pass. */
-async function until(h: { clock: { advance(ms: number): void } }, condition: () => boolean, what: string, stepMs = 20): Promise<void> {
-  const deadline = Date.now() + 8_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    h.clock.advance(stepMs);
-  }
+/** Waits for `condition` (a network wait), moving the node's virtual clock `stepMs` per look so backoff pauses pass. */
+function until(h: { clock: { advance(ms: number): void } }, condition: () => boolean, what: string, stepMs = 20): Promise<void> {
+  return waitUntil(condition, what, { timeoutMs: 8_000, pollMs: 5, between: () => h.clock.advance(stepMs) });
 }
 
 const fast = { backoff: { initialMs: 10, maxMs: 80 } };
@@ -258,13 +254,22 @@ describe("http-out", () => {
 
   it("keeps at most maxInFlight requests open", async () => {
     receiver.answers.set("/slow", "silent");
-    const h = sink({ url: `${receiver.base}/slow`, timeoutMs: 5_000, maxInFlight: 2 });
-    const before = receiver.opened;
-    for (let i = 0; i < 4; i++) h.send(msg(i));
-    await until(h, () => receiver.opened - before >= 2, "two requests open", 0);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.equal(receiver.opened - before, 2, "two open, two waiting in the buffer");
-    await h.node.close?.();
+    // A round's requests all start before any of them reaches the receiver: once two are open, a
+    // third of the same round would already have been started.
+    const send = globalThis.fetch;
+    let started = 0;
+    globalThis.fetch = (...args) => (started++, send(...args));
+    try {
+      const h = sink({ url: `${receiver.base}/slow`, timeoutMs: 5_000, maxInFlight: 2 });
+      const before = receiver.opened;
+      for (let i = 0; i < 4; i++) h.send(msg(i));
+      await until(h, () => receiver.opened - before >= 2, "two requests open", 0);
+      assert.equal(started, 2, "two sent, two waiting in the buffer");
+      assert.equal(receiver.opened - before, 2);
+      await h.node.close?.();
+    } finally {
+      globalThis.fetch = send;
+    }
   });
 
   it("refuses a message that cannot be written as JSON with MESSAGE_SHAPE_INVALID", async () => {
@@ -283,8 +288,7 @@ describe("http-out", () => {
       { id: "errors", type: "test-sink" },
     ], [["src", "good"], ["src", "bad"], ["bad", "errors", "error"]]));
     for (let i = 0; i < 3; i++) t.probe.sources.get("src")!({ ...msg(i) });
-    const deadline = Date.now() + 5_000;
-    while ((receiver.at("/flow-good").length < 3 || t.received("errors").length < 3) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitUntil(() => receiver.at("/flow-good").length >= 3 && t.received("errors").length >= 3, "three deliveries and three rejections");
     assert.deepEqual(values(receiver.at("/flow-good")), [0, 1, 2]);
     assert.deepEqual(t.received("errors").map((m) => [(m.payload as { code: string }).code, (m.payload as { status: number }).status, m.key]), [
       ["HTTP_DELIVERY_REJECTED", 422, "pump-0"], ["HTTP_DELIVERY_REJECTED", 422, "pump-1"], ["HTTP_DELIVERY_REJECTED", 422, "pump-2"],

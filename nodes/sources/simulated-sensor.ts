@@ -40,7 +40,8 @@ Emits readings of simulated machines: the same config always gives the same stre
 Signals: vibration (mm/s RMS) ≈ 2.2 + 0.3·sin(2πt/60 s) + N(0, 0.1); temperature (degC) ≈ 55 +
 3·sin(2πt/600 s) + N(0, 0.2); current (A) ≈ 12 + 0.5·sin(2πt/120 s) + N(0, 0.15).
 
-Every \`intervalMs\` one sample per device; event time is the start time plus i·intervalMs. With
+Every \`intervalMs\` one sample per device (while the flow is saturated, a tick's samples are dropped
+and counted as \`dropped_backpressure\`); event time is the start time plus i·intervalMs. With
 \`intervalMs: 0\` it emits as fast as the flow accepts (event time advances 1 ms per sample) and
 pauses whenever the flow is saturated. \`count\` samples per device, then it stops (0: never).
 
@@ -182,10 +183,22 @@ meta: { source: <node id>, units: { vibration: "mm/s", temperature: "degC", curr
           });
           return;
         }
-        tick();
+        // A sensor keeps sampling while the flow is saturated: the samples of a tick that falls in
+        // a pause are dropped and counted (event time still advances), never queued without bound.
+        let paused = false;
+        const sampleOrSkip = () => {
+          if (paused) {
+            i++;
+            ctx.metrics.count("dropped_backpressure", devices.length);
+          } else if (!tick()) {
+            paused = true;
+            void ctx.writable().then(() => (paused = false));
+          }
+        };
+        sampleOrSkip();
         if (finished()) return done();
         timer = ctx.clock.setInterval(() => {
-          tick();
+          sampleOrSkip();
           if (finished()) done();
         }, intervalMs);
       },

@@ -1,29 +1,13 @@
-import { Config, defineNode, Type } from "../../runtime/sdk/index.ts";
+import { defineNode, Type } from "../../runtime/sdk/index.ts";
 import { eventTimeWindows } from "../lib/windows/event-time.ts";
-import { featureFieldNames, fieldsSchema, rollingPush, rollingWindow, statsSchema, WindowFeatures, type RollingWindow } from "../lib/windows/window-stats.ts";
+import { countWindowSchema, timeWindowSchema, windowConfig, windowDocs, windowFieldsOut, windowInputs, windowOutputs } from "../lib/windows/window-config.ts";
+import { rollingPush, rollingWindow, WindowFeatures, type RollingWindow } from "../lib/windows/window-stats.ts";
 
-const countWindow = Type.Object(
-  {
-    by: Type.Literal("count", { description: "Rolling window over the last `count` readings of each key." }),
-    count: Type.Integer({ minimum: 2, default: 10, description: "Readings per window." }),
-  },
-  { additionalProperties: false },
-);
+const countWindow = countWindowSchema("Rolling window over the last `count` readings of each key.");
 
-const timeWindow = Type.Object(
-  {
-    by: Type.Literal("time", { description: "Hopping event-time windows per key." }),
-    sizeMs: Type.Integer({ minimum: 1, default: 10_000, unit: "ms", description: "Window length." }),
-    slideMs: Type.Integer({ minimum: 1, default: 5_000, unit: "ms", description: "Distance between window starts (<= sizeMs)." }),
-    allowedLatenessMs: Type.Integer({
-      minimum: 0,
-      default: 0,
-      unit: "ms",
-      description: "How far behind the newest reading of a key a reading may arrive and still count.",
-    }),
-  },
-  { additionalProperties: false },
-);
+const timeWindow = timeWindowSchema("Hopping event-time windows per key.", {
+  slideMs: Type.Integer({ minimum: 1, default: 5_000, unit: "ms", description: "Distance between window starts (<= sizeMs)." }),
+});
 
 export default defineNode({
   type: "sliding-window",
@@ -31,37 +15,23 @@ export default defineNode({
   family: "windows",
   title: "Sliding window",
   summary: "Statistics (mean, std, min, max, rms, p2p) of numeric fields over overlapping windows, per device.",
-  docs: `
-Summarises numeric payload fields over overlapping windows, separately for every \`key\` (device).
-
+  docs: windowDocs(
+    "overlapping",
+    `
 - **by count**: on every reading, once a key has \`count\` readings, emits the statistics of its last
   \`count\` readings (a rolling window). \`ts\`, \`topic\` and \`meta\` are the reading's own;
   \`window_start\`/\`window_end\` are the event times of the oldest and newest reading in the window.
 - **by time**: hopping event-time windows \`[k*slideMs, k*slideMs + sizeMs)\`. A window is emitted
   once, when the key's watermark (its newest \`ts\` minus \`allowedLatenessMs\`) reaches its end;
   \`ts\` is the window end. A reading that only belongs to windows already emitted goes to \`late\`.
-  A key that stops sending keeps its last windows open until it sends again.
-
-In: \`{ payload: { vibration: 2.1, ... } }\`, every configured field a finite number, otherwise the
-reading is refused with MESSAGE_SHAPE_INVALID naming \`payload.<field>\`.
-
-Out: \`{ topic, key, ts, payload: { vibration_mean, vibration_std, ..., count, window_start, window_end }, meta }\`.
-
+  A key that stops sending keeps its last windows open until it sends again.`,
+    `
 Example: \`{ "fields": ["vibration"], "stats": ["mean", "rms"], "window": { "by": "time", "sizeMs": 60000, "slideMs": 10000 } }\`
 emits every 10 s of event time the mean and RMS vibration of the last minute.`,
-  config: Config({
-    fields: fieldsSchema,
-    stats: statsSchema,
-    window: Type.Union([countWindow, timeWindow], {
-      default: { by: "count", count: 10 },
-      description: "Window by reading count or by event time.",
-    }),
-  }),
-  inputs: { in: { kind: "reading", description: "Readings with numeric fields." } },
-  outputs: {
-    out: { kind: "features", description: "Window statistics per key." },
-    late: { kind: "reading", description: "Readings that arrived after all their windows were emitted." },
-  },
+  ),
+  config: windowConfig(countWindow, timeWindow),
+  inputs: windowInputs,
+  outputs: windowOutputs("Readings that arrived after all their windows were emitted."),
   examples: [
     { title: "Rolling vibration over 10 readings", config: { fields: ["vibration"], window: { by: "count", count: 10 } } },
     {
@@ -76,7 +46,7 @@ emits every 10 s of event time the mean and RMS vibration of the last minute.`,
     }
     return [];
   },
-  fieldsOut: (config, inputFields) => ({ out: featureFieldNames(config.fields, config.stats), late: inputFields }),
+  fieldsOut: windowFieldsOut,
   create(config, ctx) {
     const features = new WindowFeatures(config.fields, config.stats);
     const window = config.window;

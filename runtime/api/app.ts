@@ -11,7 +11,7 @@ import type { Server } from "node:http";
 import express from "express";
 import { createGate } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";
-import { createEventHub, EVENTS_PATH, eventsRoute } from "./events.ts";
+import { createEventHub, EVENTS_PATH, eventsRoute } from "./events/index.ts";
 import { answerUnhandledAsJson, errorExit, routeUnknown } from "./http-errors.ts";
 import { metricsRoute } from "./metrics.ts";
 import { openApiRoute } from "./openapi.ts";

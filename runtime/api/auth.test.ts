@@ -3,6 +3,8 @@ import { request as httpRequest } from "node:http";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import type { Role } from "../contract/access.ts";
 import { auditOf, PASSWORD, sampleFlow, startApi, type TestApi } from "../../test/support/api.ts";
+import { until } from "../../test/support/wait.ts";
+import { loginGuard } from "./login-guard.ts";
 
 describe("authentication and roles", () => {
   let t: TestApi;
@@ -176,13 +178,17 @@ function send(
 }
 
 describe("refusals in the audit log", () => {
-  it("writes at most perWindow refusal records per (reason, address), then one summary with the count", async () => {
+  it("writes at most perWindow refusal records per (reason, address), then one summary with the count", async (test) => {
     const t = await startApi({ limits: { refusalAudit: { perWindow: 3, windowMs: 300 } } });
+    // The recorder reads Date.now() and ends a window with setTimeout: both are mocked, and the
+    // window is ended by moving them on, not by waiting 300 ms.
+    test.mock.timers.enable({ apis: ["Date", "setTimeout"], now: Date.now() });
     try {
       for (let i = 0; i < 10; i++) assert.equal((await t.request("GET", "/api/flows", { as: "nobody" })).status, 401);
       for (let i = 0; i < 2; i++) assert.equal((await t.request("GET", "/api/users", { as: "viewer" })).status, 403);
       assert.equal(auditOf(t.audit, "refused").length, 5);
-      await new Promise((resolve) => setTimeout(resolve, 450));
+      test.mock.timers.tick(300);
+      await until(() => t.audit.records.some((r) => r.action === "auth.refused-summary"), "the summary at the end of the window");
       const summaries = t.audit.records.filter((r) => r.action === "auth.refused-summary");
       assert.equal(summaries.length, 1);
       assert.deepEqual([summaries[0]!.detail?.["count"], summaries[0]!.detail?.["reason"]], [7, "AUTH_REQUIRED"]);
@@ -190,6 +196,7 @@ describe("refusals in the audit log", () => {
       await t.request("GET", "/api/flows", { as: "nobody" });
       assert.equal(t.audit.records.at(-1)?.action, "flow.list");
     } finally {
+      test.mock.timers.reset();
       await t.close();
     }
   });
@@ -271,19 +278,30 @@ describe("login throttling", () => {
   });
 
   it("runs at most 4 password checks at once and queues the rest", async () => {
+    // The guard the login route uses (one per user store): count the logins that reached it.
+    const guard = loginGuard(t.users);
+    const inTurn = guard.check.bind(guard);
+    let arrived = 0;
+    guard.check = (task) => (arrived++, inTurn(task));
+    // Every check is held until all 12 logins are in, so none finishes and frees its turn early.
     let running = 0;
     let most = 0;
+    let releaseChecks = () => {};
+    const allIn = new Promise<void>((resolve) => (releaseChecks = resolve));
     const check = t.users.checkPassword.bind(t.users);
     t.users.checkPassword = async (...args) => {
       most = Math.max(most, ++running);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await allIn;
       running--;
       return check(...args);
     };
-    const replies = await Promise.all(
+    const replies = Promise.all(
       Array.from({ length: 12 }, (_, i) => send(t, "POST", "/api/auth/login", { body: { username: "viewer", password: PASSWORD }, localAddress: `127.0.3.${i + 1}` })),
     );
-    assert.deepEqual(new Set(replies.map((r) => r.status)), new Set([200]));
+    await until(() => arrived === 12, "all 12 logins waiting for a password check");
+    assert.equal(running, 4, "4 checks run, 8 wait their turn");
+    releaseChecks();
+    assert.deepEqual(new Set((await replies).map((r) => r.status)), new Set([200]));
     assert.equal(most, 4);
   });
 });

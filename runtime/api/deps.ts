@@ -11,7 +11,7 @@ import type { UserStore } from "../store/users.ts";
 import type { ModelRegistry } from "../ml/model-registry.ts";
 import type { FeatureStore } from "../ml/feature-store.ts";
 import type { Retrainer } from "../ml/retrain.ts";
-import type { EventLimits } from "./events.ts";
+import type { EventLimits } from "./events/limits.ts";
 import type { LoginLimits } from "./login-guard.ts";
 import type { RefusalAuditLimits } from "./refusal-audit.ts";
 

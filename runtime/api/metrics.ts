@@ -7,7 +7,7 @@
 import { LATENCY_BUCKETS_MS, type NodeMetricsSnapshot } from "../core/metrics.ts";
 import type { LocalRuntime } from "../local/local-runtime.ts";
 import type { ApiDeps } from "./deps.ts";
-import type { EventStats } from "./events.ts";
+import type { EventStats } from "./events/index.ts";
 import { defineRoute, type Route } from "./route.ts";
 
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";

@@ -9,6 +9,7 @@ export const PACKAGE_ROOT = (() => {
     const manifest = join(dir, "package.json");
     if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "aiotflow") return dir;
     const parent = dirname(dir);
+    // A plain Error: this file ships inside the package, so only a damaged install (no package.json) gets here.
     if (parent === dir) throw new Error("aiotflow: cannot find the package root (package.json)");
     dir = parent;
   }

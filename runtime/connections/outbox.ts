@@ -32,6 +32,7 @@ export class DiskOutbox<T> implements Outbox<T> {
   private headDirty = false;
   private scheduled = false;
   private closed = false;
+  private writeFailed = false;
   readonly dropped = { overflow: 0, expired: 0 };
   private readonly limits: Required<OutboxLimits>;
 
@@ -51,6 +52,15 @@ export class DiskOutbox<T> implements Outbox<T> {
 
   get bytes(): number {
     return this.total;
+  }
+
+  /**
+   * True when what `flush` wrote survives this process dying (a crash, a kill -9; not a power cut:
+   * there is no fsync): a disk log whose last write succeeded. An output node may then treat a
+   * record as handed off as soon as it is flushed (mqtt-out acknowledges the message it came from).
+   */
+  get durable(): boolean {
+    return this.file !== undefined && !this.writeFailed;
   }
 
   push(record: T): void {
@@ -93,7 +103,9 @@ export class DiskOutbox<T> implements Outbox<T> {
         if (this.headBytes >= COMPACT_BYTES && this.headBytes * 2 >= this.fileBytes) this.compact();
         else writeFileSync(`${this.file}.head`, String(this.headBytes));
       }
+      this.writeFailed = false;
     } catch (error) {
+      this.writeFailed = true;
       this.log.error(`store-and-forward buffer ${this.file} not written: ${errorMessage(error)}`, { code: "STORE_WRITE_FAILED" });
     }
   }

@@ -2,6 +2,7 @@ import { readdirSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { AnyConnectionDefinition } from "../sdk/connections.ts";
+import { AiotError } from "../sdk/errors.ts";
 
 /** Connection types by name (mqtt-broker, opcua-endpoint, ...). */
 export type ConnectionTypes = ReadonlyMap<string, AnyConnectionDefinition>;
@@ -27,11 +28,13 @@ export async function loadConnectionTypes(extra: readonly AnyConnectionDefinitio
   for (const name of files) {
     const module = (await import(pathToFileURL(join(root, name)).href)) as { default?: unknown };
     if (!isConnectionDefinition(module.default)) continue;
-    if (module.default.type !== basename(name, EXTENSION)) throw new Error(`${name}: connection type "${module.default.type}" must equal the file name`);
+    if (module.default.type !== basename(name, EXTENSION)) {
+      throw new AiotError("CONNECTION_TYPE_INVALID", `connection type "${module.default.type}" must equal its file name "${basename(name, EXTENSION)}"`, { file: join(root, name) });
+    }
     types.set(module.default.type, module.default);
   }
   for (const definition of extra) {
-    if (types.has(definition.type)) throw new Error(`connection type "${definition.type}" is defined twice`);
+    if (types.has(definition.type)) throw new AiotError("CONNECTION_TYPE_INVALID", `connection type "${definition.type}" is defined twice`, { type: definition.type });
     types.set(definition.type, definition);
   }
   return types;

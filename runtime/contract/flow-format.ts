@@ -35,6 +35,23 @@ export const ConnectionSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Hops a message may make on the wires of a loop when the flow's settings name no other limit. */
+export const DEFAULT_MAX_HOPS = 64;
+
+export const FlowSettingsSchema = Type.Object(
+  {
+    maxHops: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1_000_000,
+        default: DEFAULT_MAX_HOPS,
+        description: "How many wires of a loop one message may cross; past it the message is dropped and reported (FLOW_HOP_LIMIT).",
+      }),
+    ),
+  },
+  { additionalProperties: false, description: "Settings of the whole flow; each has a default." },
+);
+
 export const FlowDocumentSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String()),
@@ -45,6 +62,7 @@ export const FlowDocumentSchema = Type.Object(
     nodes: Type.Array(FlowNodeSchema),
     edges: Type.Array(FlowEdgeSchema, { default: [] }),
     connections: Type.Record(Type.String(), ConnectionSchema, { default: {} }),
+    settings: Type.Optional(FlowSettingsSchema),
   },
   { additionalProperties: false, $id: "https://aiotflow.dev/schema/flow@1.json", title: "aiotflow flow document v1" },
 );
@@ -53,6 +71,7 @@ export type FlowDocument = Static<typeof FlowDocumentSchema>;
 export type FlowNode = Static<typeof FlowNodeSchema>;
 export type FlowEdge = Static<typeof FlowEdgeSchema>;
 export type PortRef = Static<typeof PortRefSchema>;
+export type FlowSettings = Static<typeof FlowSettingsSchema>;
 
 /**
  * The JSON Schema file as written to flows/flow.schema.json. Fields with a default are filled in by

@@ -41,15 +41,18 @@ export interface PortedNode {
   readonly family: string;
   readonly inputs: Readonly<Record<string, { readonly kind: PortKind }>>;
   readonly outputs: Readonly<Record<string, { readonly kind: PortKind }>>;
+  /** Loop-safe nodes (delay, retry) pass messages on unchanged: they convert nothing. */
+  readonly loopSafe?: boolean;
 }
 
 /**
  * The node types that can sit between two kinds that do not fit: those taking exactly `from` and
  * giving exactly `to` (a window turns readings into features), else utility nodes whose ports fit
- * both ends (a `map` reshapes any payload). The implicit error port converts nothing.
+ * both ends (a `map` reshapes any payload). The implicit error port converts nothing, and neither
+ * does a loop-safe node, which passes what it gets on unchanged.
  */
 export function convertersBetween(nodes: Iterable<PortedNode>, from: PortKind, to: PortKind): string[] {
-  const all = [...nodes];
+  const all = [...nodes].filter((n) => n.loopSafe !== true);
   const converts = (n: PortedNode, fits: (a: PortKind, b: PortKind) => boolean) =>
     Object.values(n.inputs).some((i) => fits(from, i.kind)) && Object.entries(n.outputs).some(([name, o]) => name !== ERROR_PORT && fits(o.kind, to));
   const exact = all.filter((n) => converts(n, (a, b) => a === b));

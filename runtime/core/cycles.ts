@@ -12,15 +12,54 @@ export interface Cycle {
   readonly edgeIndex: number;
 }
 
+type Successors = Map<string, Array<{ to: string; index: number }>>;
+
 export function findCycles(nodeIds: readonly string[], edges: readonly (EdgeLike | undefined)[]): Cycle[] {
-  const out = new Map<string, Array<{ to: string; index: number }>>();
+  const out = successors(nodeIds, edges);
+  const cycles: Cycle[] = [];
+  for (const component of stronglyConnected(nodeIds, out)) {
+    const members = new Set(component);
+    const start = component[component.length - 1]!;
+    const selfLoop = out.get(start)!.find((e) => e.to === start);
+    if (component.length === 1) {
+      if (selfLoop) cycles.push({ nodes: [start], edgeIndex: selfLoop.index });
+      continue;
+    }
+    cycles.push(loopThrough(start, members, out));
+  }
+  return cycles;
+}
+
+/**
+ * The indexes of the edges that lie on some loop: both ends in one strongly connected component (a
+ * self-loop included). Only these count a message's hops (hop-limit.ts); every other edge costs nothing.
+ */
+export function loopEdges(nodeIds: readonly string[], edges: readonly (EdgeLike | undefined)[]): Set<number> {
+  const out = successors(nodeIds, edges);
+  const componentOf = new Map<string, number>();
+  stronglyConnected(nodeIds, out).forEach((component, i) => {
+    for (const id of component) componentOf.set(id, i);
+  });
+  const onLoop = new Set<number>();
+  for (const [from, list] of out) {
+    for (const { to, index } of list) if (componentOf.get(from) === componentOf.get(to)) onLoop.add(index);
+  }
+  return onLoop;
+}
+
+function successors(nodeIds: readonly string[], edges: readonly (EdgeLike | undefined)[]): Successors {
+  const out: Successors = new Map();
   for (const id of nodeIds) out.set(id, []);
   edges.forEach((edge, index) => {
     if (edge?.from && edge.to && out.has(edge.from.node) && out.has(edge.to.node)) {
       out.get(edge.from.node)!.push({ to: edge.to.node, index });
     }
   });
+  return out;
+}
 
+/** Tarjan's strongly connected components, each listed from the last node reached back to its root. */
+function stronglyConnected(nodeIds: readonly string[], out: Successors): string[][] {
   const order = new Map<string, number>();
   const low = new Map<string, number>();
   const stack: string[] = [];
@@ -62,22 +101,11 @@ export function findCycles(nodeIds: readonly string[], edges: readonly (EdgeLike
     }
   }
 
-  const cycles: Cycle[] = [];
-  for (const component of components) {
-    const members = new Set(component);
-    const start = component[component.length - 1]!;
-    const selfLoop = out.get(start)!.find((e) => e.to === start);
-    if (component.length === 1) {
-      if (selfLoop) cycles.push({ nodes: [start], edgeIndex: selfLoop.index });
-      continue;
-    }
-    cycles.push(loopThrough(start, members, out));
-  }
-  return cycles;
+  return components;
 }
 
 /** Breadth-first search back to `start` inside one component: the shortest concrete loop. */
-function loopThrough(start: string, members: Set<string>, out: Map<string, Array<{ to: string; index: number }>>): Cycle {
+function loopThrough(start: string, members: Set<string>, out: Successors): Cycle {
   const parent = new Map<string, { from: string; index: number }>();
   const queue = [start];
   while (queue.length > 0) {
@@ -95,5 +123,6 @@ function loopThrough(start: string, members: Set<string>, out: Map<string, Array
       if (!parent.has(edge.to)) parent.set(edge.to, { from: id, index: edge.index }), queue.push(edge.to);
     }
   }
+  // A plain Error: a bug in this file if ever reached, never a user's flow (every component found above loops).
   throw new Error("unreachable: a strongly connected component always loops back");
 }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { flowOf, probeNodes, reading } from "../../test/support/test-nodes.ts";
+import { until } from "../../test/support/wait.ts";
 import { VirtualClock } from "../sdk/clock.ts";
 import { Config, defineNode, ERROR_PORT, Secret, type Message, type NodeContext } from "../sdk/index.ts";
 import { Engine, type FlowErrorEvent } from "./engine.ts";
@@ -336,9 +337,9 @@ describe("hot redeploy", () => {
     const pump = setInterval(() => {
       for (let i = 0; i < 5; i++) send(reading(sent++)); // a source that never pauses during the swap
     }, 0);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await until(() => got().length >= 10, "messages flowing before the swap");
     const report = await engine.deploy(slowChain(true));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await until(() => got("tap").length >= 20, "messages through the new tap after the swap");
     clearInterval(pump);
     await engine.idle();
     assert.deepEqual(report.added, ["tap"]);

@@ -3,13 +3,14 @@ import { systemClock, type Clock } from "../sdk/clock.ts";
 import type { Logger, NodeContext, NodeStatus } from "../sdk/define.ts";
 import { AiotError, errorMessage, isAiotError } from "../sdk/errors.ts";
 import type { Message } from "../sdk/message.ts";
-import { ERROR_PORT } from "../contract/ports.ts";
 import { lookup, type Services } from "../sdk/services.ts";
 import { keyedView } from "../sdk/state.ts";
-import type { FlowDocument } from "../contract/flow-format.ts";
+import { DEFAULT_MAX_HOPS, type FlowDocument } from "../contract/flow-format.ts";
 import { silentLogger } from "./logger.ts";
-import { NodeStats, snapshotStats, type NodeMetricsSnapshot } from "./metrics.ts";
+import { HookList, type Hooks } from "./hooks.ts";
+import { metricsHooks, NodeStats, snapshotStats, type NodeMetricsSnapshot } from "./metrics.ts";
 import { enabled, hashOf, wire } from "./graph.ts";
+import { DEFAULT_PARKING, type ParkingLimits } from "./parking.ts";
 import { RuntimeNode } from "./runtime-node.ts";
 import { Scheduler } from "./scheduler.ts";
 import { StateSnapshots } from "./state-store.ts";
@@ -26,6 +27,15 @@ export interface EngineOptions {
   readonly highWater?: number;
   /** Per-node queue limit; past it messages are dropped and counted. */
   readonly nodeCapacity?: number;
+  /**
+   * Bounds of what sources may park during a redeploy (default 10 000 messages, 16 MiB); past them a
+   * source's messages are dropped and counted as `dropped_during_redeploy` (parking.ts).
+   */
+  readonly redeployBuffer?: Partial<ParkingLimits>;
+  /**
+   * Deep-freeze every message (tests: a write anywhere in a message fails). Without it the envelope,
+   * payload and meta are frozen, which catches `msg.payload.x = ...` in production at a small cost.
+   */
   readonly freezeMessages?: boolean;
   /** Looks up `{ "$secret": name }` references (the encrypted secret store); none by default. */
   readonly secrets?: (name: string) => string | undefined;
@@ -75,26 +85,45 @@ export class Engine {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly scheduler: Scheduler;
+  private readonly hookList: HookList<RuntimeNode>;
+  /** Routing hooks (hooks.ts) for plugins: tracing, taps, lineage. The engine's own metrics and debug events use them too. */
+  readonly hooks: Hooks;
   private nodes = new Map<string, RuntimeNode>();
   private flow: FlowDocument | undefined;
   private snapshots: StateSnapshots | undefined;
-  private readonly listeners = { debug: new Set<Listener<DebugEvent>>(), error: new Set<Listener<FlowErrorEvent>>(), status: new Set<Listener<StatusEvent>>() };
+  /** The id of the flow deployed last (debug events name it even after a stop). */
+  private lastFlowId = "";
+  private readonly listeners = { error: new Set<Listener<FlowErrorEvent>>(), status: new Set<Listener<StatusEvent>>() };
   private readonly reported = new Map<string, { last: number; suppressed: number }>();
   private busy: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: EngineOptions) {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger;
-    this.scheduler = new Scheduler({
-      sliceMs: options.sliceMs ?? 5,
-      highWater: options.highWater ?? 16_384,
-      freezeMessages: options.freezeMessages ?? false,
-      onUnhandledError: (node, error, msg) => this.unhandled(node, error, msg),
-      onOverflow: (node) =>
-        this.throttled(`${node.id}:overflow`, (more) =>
-          this.log.warn(`queue full, dropping messages${more}`, { node: node.id, code: "QUEUE_OVERFLOW", capacity: node.capacity }),
-        ),
+    this.hooks = this.hookList = new HookList<RuntimeNode>(this.log, metricsHooks);
+    this.hookList.add({
+      onDrop: (node, _port, _msg, reason) => {
+        if (reason === "queue-full") {
+          this.throttled(`${node.id}:overflow`, (more) =>
+            this.log.warn(`queue full, dropping messages${more}`, { node: node.id, code: "QUEUE_OVERFLOW", capacity: node.capacity }),
+          );
+        } else if (reason === "redeploy-full") {
+          this.throttled(`${node.id}:parking`, (more) =>
+            this.log.warn(`source kept sending during a redeploy and the parking is full, dropping its messages${more}`, { node: node.id, code: "REDEPLOY_BUFFER_FULL" }),
+          );
+        }
+      },
     });
+    this.scheduler = new Scheduler(
+      {
+        sliceMs: options.sliceMs ?? 5,
+        highWater: options.highWater ?? 16_384,
+        freezeMessages: options.freezeMessages ?? false,
+        parking: { ...DEFAULT_PARKING, ...options.redeployBuffer },
+        onUnhandledError: (node, error, msg) => this.unhandled(node, error, msg),
+      },
+      this.hookList,
+    );
   }
 
   get running(): boolean {
@@ -109,6 +138,10 @@ export class Engine {
   on(event: "error", listener: Listener<FlowErrorEvent>): () => void;
   on(event: "status", listener: Listener<StatusEvent>): () => void;
   on(event: "debug" | "error" | "status", listener: Listener<never>): () => void {
+    if (event === "debug") {
+      const tap = listener as Listener<DebugEvent>;
+      return this.hookList.add({ onDebug: (node, msg, label) => tap({ flowId: this.lastFlowId, node: node.id, label, msg }) });
+    }
     const set = this.listeners[event] as Set<Listener<never>>;
     set.add(listener);
     return () => void set.delete(listener);
@@ -158,7 +191,7 @@ export class Engine {
   }
 
   private async firstDeploy(valid: ValidFlow): Promise<DeployReport> {
-    const flowId = valid.flow.id;
+    const flowId = (this.lastFlowId = valid.flow.id);
     const file = this.options.dataDir ? join(this.options.dataDir, "state", `${encodeURIComponent(flowId)}.json`) : undefined;
     const snapshots = (this.snapshots = new StateSnapshots(flowId, file, this.clock, this.log));
     const nodes = new Map<string, RuntimeNode>();
@@ -171,6 +204,7 @@ export class Engine {
     wire(nodes, valid.flow);
     this.nodes = nodes;
     this.flow = valid.flow;
+    this.scheduler.loops.maxHops = maxHopsOf(valid.flow);
     const failed = await this.startSources([...nodes.values()]);
     if (failed) {
       this.flow = undefined;
@@ -229,6 +263,7 @@ export class Engine {
         throw failed;
       }
       this.flow = valid.flow;
+      this.scheduler.loops.maxHops = maxHopsOf(valid.flow);
     } catch (error) {
       if (this.nodes === previous) await this.startSources(retired.filter((n) => !n.started));
       this.scheduler.release();
@@ -261,13 +296,7 @@ export class Engine {
       clock: this.clock,
       log: this.nodeLogger(node.id, definition.type),
       metrics: { count: (name, by = 1) => stats.count(name, by) },
-      // A node reporting bad input on its error port (sources have no input to throw from) is one
-      // error of that node; errors the node throws are counted in the scheduler's `fail`, which does
-      // not come through here, so nothing is counted twice.
-      emit: (port, msg) => {
-        if (port === ERROR_PORT && !runtimeNode.closed) stats.errors++;
-        return scheduler.emit(runtimeNode, port, msg);
-      },
+      emit: (port, msg) => scheduler.emit(runtimeNode, port, msg),
       writable: () => scheduler.writable(),
       keyed: (init) => keyedView(state, init),
       status: (status) => {
@@ -275,7 +304,8 @@ export class Engine {
         for (const listener of this.listeners.status) listener({ flowId, node: node.id, status });
       },
       debug: (msg, label) => {
-        for (const listener of this.listeners.debug) listener({ flowId, node: node.id, label: label ?? node.name ?? node.id, msg });
+        const onDebug = this.hookList.onDebug;
+        if (onDebug !== undefined) onDebug(runtimeNode, msg, label ?? node.name ?? node.id);
       },
       secret: (ref) => {
         const value = this.options.secrets?.(ref.$secret);
@@ -363,6 +393,10 @@ export class Engine {
       error: (m, f) => this.log.error(m, { ...fields, ...f }),
     };
   }
+}
+
+function maxHopsOf(flow: FlowDocument): number {
+  return flow.settings?.maxHops ?? DEFAULT_MAX_HOPS;
 }
 
 async function closeAll(nodes: Iterable<RuntimeNode>, log: Logger): Promise<void> {

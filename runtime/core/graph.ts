@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { FlowDocument } from "../contract/flow-format.ts";
+import { loopEdges } from "./cycles.ts";
 import type { RuntimeNode, Target } from "./runtime-node.ts";
 import type { ValidFlow, ValidNode } from "./validate.ts";
 
@@ -23,16 +24,25 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
-/** Rebuilds every node's output table from the edges; edges touching disabled nodes carry nothing. */
+/**
+ * Rebuilds every node's output table from the edges; edges touching disabled nodes carry nothing.
+ * Wires that lie on a loop among the built nodes are marked, so only they count hops.
+ */
 export function wire(nodes: Map<string, RuntimeNode>, flow: FlowDocument): void {
   const tables = new Map<RuntimeNode, Record<string, Target[]>>();
-  for (const node of nodes.values()) tables.set(node, Object.create(null) as Record<string, Target[]>);
-  for (const edge of flow.edges) {
+  for (const node of nodes.values()) {
+    tables.set(node, Object.create(null) as Record<string, Target[]>);
+    node.onLoop = false;
+  }
+  const onLoop = loopEdges([...nodes.keys()], flow.edges);
+  flow.edges.forEach((edge, index) => {
     const from = nodes.get(edge.from.node);
     const to = nodes.get(edge.to.node);
-    if (!from || !to) continue;
+    if (!from || !to) return;
     const table = tables.get(from)!;
-    (table[edge.from.port] ??= []).push({ node: to, port: edge.to.port });
-  }
+    const loop = onLoop.has(index);
+    (table[edge.from.port] ??= []).push({ node: to, port: edge.to.port, loop, edge: index });
+    if (loop) from.onLoop = true;
+  });
   for (const [node, table] of tables) node.outputs = table;
 }

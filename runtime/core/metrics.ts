@@ -1,4 +1,7 @@
-/** Per-node metrics kept by the engine (nodes only add their own named counters). */
+/** Per-node metrics kept by the engine from the routing hooks (nodes only add their own named counters). */
+import { ERROR_PORT } from "../contract/ports.ts";
+import type { RoutingHooks } from "./hooks.ts";
+import type { RuntimeNode } from "./runtime-node.ts";
 
 /** Upper bounds in milliseconds, Prometheus-style, from 1 µs to 10 s. */
 export const LATENCY_BUCKETS_MS = [
@@ -33,11 +36,15 @@ export class LatencyHistogram {
 }
 
 export class NodeStats {
+  /** Messages handed to the node's handler. */
   in = 0;
+  /** Messages it sent, error messages excepted (those are errors, not output). */
   out = 0;
+  /** Error messages on its error port: bad input it reported, or a failure of its handler (wired or not). */
   errors = 0;
+  /** Messages lost at this node: see DropReason (hooks.ts); the reasons other than a full queue or a close have their own counter too. */
   dropped = 0;
-  /** Messages waiting for this node (run queue + its own inbox). */
+  /** Messages waiting for this node (run queue + its own inbox); kept by the scheduler, which bounds it. */
   queued = 0;
   readonly latency = new LatencyHistogram();
   readonly custom = new Map<string, number>();
@@ -81,3 +88,22 @@ export function snapshotStats(node: string, type: string, stats: NodeStats): Nod
     counters: Object.fromEntries(stats.custom),
   };
 }
+
+/**
+ * The engine's own listener: every count above, kept from the routing hooks. Built in to the hook
+ * list (called directly, so plain functions, no `this`).
+ */
+export const metricsHooks: RoutingHooks<RuntimeNode> = {
+  onSend: (node, port) => {
+    if (port === ERROR_PORT) node.stats.errors++;
+    else node.stats.out++;
+  },
+  onReceive: (node) => void node.stats.in++,
+  onTimed: (node, _port, ms) => node.stats.latency.observe(ms),
+  onDrop: (node, _port, _msg, reason) => {
+    node.stats.dropped++;
+    if (reason === "hop-limit") node.stats.count("dropped_hop_limit");
+    else if (reason === "redeploy-full") node.stats.count("dropped_during_redeploy");
+  },
+  onHold: (node) => node.stats.count("held_during_redeploy"),
+};

@@ -7,6 +7,10 @@ import { TripleRing } from "./ring.ts";
 export interface Target {
   readonly node: RuntimeNode;
   readonly port: string;
+  /** The wire lies on a loop: messages crossing it count a hop (hop-limit.ts). */
+  readonly loop: boolean;
+  /** Index of the wire's edge in the flow document (for error paths). */
+  readonly edge: number;
 }
 
 /** One built node of a running flow: its definition, instance, wiring, stats and keyed state. */
@@ -20,10 +24,16 @@ export class RuntimeNode {
   batchDue = false;
   /** Output port name -> wired targets; rebuilt on every (re)deploy. */
   outputs: Record<string, readonly Target[]> = Object.create(null);
+  /** Some output wire lies on a loop (set with `outputs`). */
+  onLoop = false;
   readonly isSource: boolean;
   /** 0 for synchronous nodes; otherwise the number of messages allowed in flight. */
   readonly concurrency: number;
   inflight = 0;
+  /** Synchronous calls handed to this node while someone listens to onTimed: picks which are timed. */
+  calls = 0;
+  /** True once a message frozen for this node was routed to it (scheduler.route freezes its first one). */
+  spotChecked = false;
   /** Async and batch nodes: messages waiting for a free slot or their batch (port, message, this node). */
   readonly inbox = new TripleRing<string, Message, RuntimeNode>(16);
   /** True while the scheduler is starting waiting messages (guards against re-entry). */

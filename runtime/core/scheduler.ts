@@ -1,21 +1,31 @@
 import { AiotError, errorMessage, isAiotError } from "../sdk/errors.ts";
 import type { Message } from "../sdk/message.ts";
 import { ERROR_PORT } from "../contract/ports.ts";
-import { deepFreeze } from "../sdk/state.ts";
+import { BatchHandOver, type BatchHost } from "./batch.ts";
+import type { DropReason, HookList } from "./hooks.ts";
+import { LoopGuard } from "./hop-limit.ts";
+import { freezeDeep, freezeShallow, isFrozenWrite, mutationError } from "./immutability.ts";
+import { Parking, type ParkingLimits } from "./parking.ts";
 import { TripleRing } from "./ring.ts";
-import type { RuntimeNode } from "./runtime-node.ts";
+import type { RuntimeNode, Target } from "./runtime-node.ts";
 
 export interface SchedulerOptions {
   /** Longest run of work before yielding to the event loop (ms). */
   readonly sliceMs: number;
   /** Queued messages (flow-wide) past which sources are told to pause. */
   readonly highWater: number;
-  /** Deep-freeze every message (tests), so a node mutating one throws at once. */
+  /**
+   * Deep-freeze every message (tests); otherwise the envelope, payload and meta are frozen (production).
+   * Either way a node changing a message it received throws at once (immutability.ts).
+   */
   readonly freezeMessages: boolean;
-  /** A node failed on a message and its error port is not wired. */
+  /** Bounds of the redeploy parking (parking.ts). */
+  readonly parking: ParkingLimits;
+  /**
+   * A node failed on a message and its error port is not wired, or a message went round a loop too
+   * often (FLOW_HOP_LIMIT): the flow's error handler.
+   */
   readonly onUnhandledError: (node: RuntimeNode, error: AiotError, msg: Message) => void;
-  /** A message was dropped because a node's queue was full. */
-  readonly onOverflow: (node: RuntimeNode) => void;
 }
 
 /**
@@ -23,81 +33,142 @@ export interface SchedulerOptions {
  * `sliceMs`, so there is no `setImmediate` per hop and the event loop still breathes. Sync nodes run
  * inline in the drain; async nodes (declared `concurrency`) get at most that many calls in flight,
  * the rest wait in their inbox. Batch nodes (`onBatch`) collect what a slice delivers to them in their
- * inbox and get it as one call before the slice ends (see `handOverBatches`). The flow-wide count of
- * waiting messages is the backpressure signal.
+ * inbox and get it as one call before the slice ends (batch.ts). The flow-wide count of
+ * waiting messages is the backpressure signal. Metrics, debug taps and tracing watch through the
+ * routing hooks (hooks.ts): each hook point is one field check when nobody listens.
  */
-export class Scheduler {
+export class Scheduler implements BatchHost {
   private readonly queue = new TripleRing<RuntimeNode, string, Message>(4096);
   /** Messages waiting anywhere in the flow (run queue + async inboxes). */
   queued = 0;
   /** Async calls in flight. */
   inflight = 0;
   private scheduled = false;
-  private holding = false;
-  private held: Array<[RuntimeNode, string, Message]> = [];
+  private readonly parking: Parking;
   private writableWaiters: Array<() => void> = [];
-  /** Batch nodes with messages in their inbox, handed over before the current slice ends. */
-  private readonly due: RuntimeNode[] = [];
+  private readonly batches = new BatchHandOver(this);
+  /** Counts hops on loop wires; its maxHops is the flow's setting. */
+  readonly loops = new LoopGuard();
   private idleWaiters: Array<() => void> = [];
   private readonly lowWater: number;
 
-  constructor(private readonly options: SchedulerOptions) {
+  constructor(
+    private readonly options: SchedulerOptions,
+    readonly hooks: HookList<RuntimeNode>,
+  ) {
     this.lowWater = Math.max(1, Math.floor(options.highWater / 2));
+    this.parking = new Parking(options.parking);
   }
 
   /** Sends `msg` from `from.port` to every wired target. False means: flow saturated, pause. */
   emit(from: RuntimeNode, port: string, msg: Message): boolean {
     if (from.closed) {
-      from.stats.dropped++;
+      this.drop(from, port, msg, "sender-closed");
       return false;
     }
-    if (this.options.freezeMessages) deepFreeze(msg);
-    if (port !== ERROR_PORT) from.stats.out++; // errors are counted as errors, not as output
-    if (this.holding && from.isSource) {
-      from.stats.count("held_during_redeploy");
-      this.held.push([from, port, msg]);
+    if (this.options.freezeMessages) freezeDeep(msg);
+    const onSend = this.hooks.onSend;
+    if (onSend !== undefined) onSend(from, port, msg);
+    if (this.parking.active && from.isSource) {
+      if (!this.parking.park(from, port, msg)) this.drop(from, port, msg, "redeploy-full");
+      else {
+        const onHold = this.hooks.onHold;
+        if (onHold !== undefined) onHold(from, port, msg);
+      }
       return false;
     }
-    const targets = from.outputs[port];
-    if (targets !== undefined) {
-      for (let i = 0; i < targets.length; i++) this.enqueue(targets[i]!.node, targets[i]!.port, msg);
-    }
+    this.route(from, port, msg);
     return this.queued < this.options.highWater;
   }
 
   /** Resolves once the flow is below its low-water mark and not paused for a redeploy. */
   writable(): Promise<void> {
-    if (!this.holding && this.queued < this.lowWater) return Promise.resolve();
+    if (!this.parking.active && this.queued < this.lowWater) return Promise.resolve();
     return new Promise((resolve) => this.writableWaiters.push(resolve));
   }
 
-  /** Resolves when nothing is queued and no async call is in flight. */
+  /**
+   * Resolves when nothing is queued, no async call is in flight and nothing parked waits to be re-sent
+   * (during a swap, parked messages wait for the swap and do not count).
+   */
   idle(): Promise<void> {
-    if (this.queued === 0 && this.inflight === 0 && !this.scheduled) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.queued === 0 && this.inflight === 0 && !this.scheduled && (this.parking.holding || this.parking.size === 0);
   }
 
   /** Redeploy: park what sources emit from now on (they are told to pause). */
   hold(): void {
-    this.holding = true;
+    this.parking.holding = true;
   }
 
-  /** Redeploy done: re-send parked messages through the current wiring, let sources resume. */
+  /** Redeploy done: re-send parked messages through the current wiring as the flow takes them; sources resume after. */
   release(): void {
-    this.holding = false;
-    const held = this.held;
-    this.held = [];
-    for (const [node, port, msg] of held) {
-      if (port !== ERROR_PORT) node.stats.out--; // counted when parked
-      this.emit(node, port, msg);
-    }
+    this.parking.holding = false;
+    this.resendParked();
     this.settle();
+  }
+
+  private resendParked(): void {
+    this.parking.resend(
+      () => this.queued < this.options.highWater,
+      (node, port, msg) => {
+        if (node.closed) this.drop(node, port, msg, "sender-closed");
+        else this.route(node, port, msg); // sent when parked: no second onSend
+      },
+    );
+  }
+
+  /**
+   * Queues `msg` to every input wired to `from.port`, frozen where a change could reach another node
+   * (immutability.ts): always when several inputs share it, so a change by one fails with
+   * MESSAGE_MUTATED instead of reaching the others; on a single wire only the first message a node
+   * gets, so a node that changes its input fails at once. Freezing every hop would triple the cost of
+   * a hop (bench/chain: 1.3 -> 3.8 µs per message), and even one freeze in 64 costs 20 %.
+   */
+  private route(from: RuntimeNode, port: string, msg: Message): void {
+    const targets = from.outputs[port];
+    if (targets === undefined) return;
+    if (targets.length === 1) {
+      const target = targets[0]!;
+      if (target.loop) return this.routeOnLoop(from, target, msg);
+      if (!target.node.spotChecked) {
+        target.node.spotChecked = true;
+        freezeShallow(msg);
+      }
+      this.enqueue(target.node, target.port, msg);
+      return;
+    }
+    freezeShallow(msg);
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i]!;
+      if (target.loop) this.routeOnLoop(from, target, msg);
+      else this.enqueue(target.node, target.port, msg);
+    }
+  }
+
+  /** A wire on a loop: one hop more, or dropped and reported past the flow's maxHops (hop-limit.ts). */
+  private routeOnLoop(from: RuntimeNode, target: Target, msg: Message): void {
+    const next = this.loops.next(from, msg);
+    if (next === undefined) {
+      this.drop(target.node, target.port, msg, "hop-limit");
+      this.options.onUnhandledError(target.node, this.loops.error(from, target), msg);
+      return;
+    }
+    this.enqueue(target.node, target.port, freezeShallow(next));
+  }
+
+  private drop(node: RuntimeNode, port: string, msg: Message, reason: DropReason): void {
+    const onDrop = this.hooks.onDrop;
+    if (onDrop !== undefined) onDrop(node, port, msg, reason);
   }
 
   private enqueue(target: RuntimeNode, port: string, msg: Message): void {
     if (target.stats.queued >= target.capacity || target.closed) {
-      target.stats.dropped++;
-      this.options.onOverflow(target);
+      this.drop(target, port, msg, target.closed ? "closed" : "queue-full");
       return;
     }
     target.stats.queued++;
@@ -117,13 +188,13 @@ export class Scheduler {
       while (queue.size > 0) {
         queue.shift(this.deliver);
         if ((++delivered & 127) === 0 && performance.now() >= deadline) {
-          this.handOverBatches(); // what this slice brought them goes now, not after the yield
+          this.batches.handOver(); // what this slice brought them goes now, not after the yield
           setImmediate(this.drain); // still scheduled: yield to I/O, then continue
           return;
         }
       }
-      if (this.due.length === 0) break;
-      this.handOverBatches(); // sync batch nodes may emit: deliver that in the same slice
+      if (!this.batches.pending) break;
+      this.batches.handOver(); // sync batch nodes may emit: deliver that in the same slice
     }
     this.scheduled = false;
     this.settle();
@@ -131,11 +202,7 @@ export class Scheduler {
 
   private readonly deliver = (node: RuntimeNode, port: string, msg: Message): void => {
     if (node.batchHandler !== undefined) {
-      node.inbox.push(port, msg, node); // still counted as queued until its batch takes it
-      if (!node.batchDue) {
-        node.batchDue = true;
-        this.due.push(node);
-      }
+      this.batches.deliver(node, port, msg); // still counted as queued until its batch takes it
       return;
     }
     if (node.concurrency > 0) {
@@ -145,18 +212,28 @@ export class Scheduler {
     }
     node.stats.queued--;
     this.queued--;
-    const stats = node.stats;
-    const sampled = (++stats.in & 7) === 0; // time one message in eight: timing every one costs more than a hop
-    const started = sampled ? performance.now() : 0;
+    const hooks = this.hooks;
+    const onReceive = hooks.onReceive;
+    if (onReceive !== undefined) onReceive(node, port, msg);
+    const onTimed = hooks.onTimed;
+    const timed = onTimed !== undefined && (++node.calls & 7) === 0; // time one call in eight: timing every one costs more than a hop
+    const started = timed ? performance.now() : 0;
+    if (node.onLoop) this.loops.enter(node, msg);
     try {
       const result = node.handler!(msg, port);
-      // A node that returns a promise without declaring concurrency: still tracked as in flight,
-      // so stop() waits for it and nothing it emits later is lost.
-      if (result !== undefined) this.track(node, msg, result);
+      if (result !== undefined) {
+        // A node that returns a promise without declaring concurrency: still tracked as in flight,
+        // so stop() waits for it and nothing it emits later is lost.
+        this.track(node, port, msg, result);
+      } else {
+        const onComplete = hooks.onComplete;
+        if (onComplete !== undefined) onComplete(node, port, msg, undefined);
+      }
     } catch (error) {
-      this.fail(node, msg, error);
+      this.fail(node, port, msg, error);
     }
-    if (sampled) stats.latency.observe(performance.now() - started);
+    if (node.onLoop) this.loops.leave();
+    if (timed) onTimed(node, port, performance.now() - started, 1);
   };
 
   /** Starts waiting messages of an async node while it has free slots. A loop, never recursion. */
@@ -172,143 +249,82 @@ export class Scheduler {
   }
 
   private readonly startAsync = (port: string, msg: Message, node: RuntimeNode): void => {
-    node.stats.in++;
+    const onReceive = this.hooks.onReceive;
+    if (onReceive !== undefined) onReceive(node, port, msg);
     let result: void | Promise<void>;
     try {
       result = node.handler!(msg, port);
     } catch (error) {
-      this.fail(node, msg, error);
+      this.fail(node, port, msg, error);
       return;
     }
-    this.track(node, msg, Promise.resolve(result));
+    this.track(node, port, msg, Promise.resolve(result));
   };
 
-  private handOverBatches(): void {
-    const due = this.due;
-    // Handlers only enqueue (emit never delivers inline), so `due` cannot grow during this loop.
-    for (let i = 0; i < due.length; i++) {
-      due[i]!.batchDue = false;
-      this.pumpBatches(due[i]!);
-    }
-    due.length = 0;
+  taken(node: RuntimeNode, count: number): void {
+    node.stats.queued -= count;
+    this.queued -= count;
   }
 
-  /**
-   * Hands a batch node what waits in its inbox: one call per run of messages from the same port,
-   * each at most the room left under its concurrency (messages in unfinished batches count).
-   */
-  private pumpBatches(node: RuntimeNode): void {
-    if (node.pumping) return;
-    node.pumping = true;
-    const inbox = node.inbox;
-    while (inbox.size > 0) {
-      const room = node.concurrency > 0 ? node.concurrency - node.inflight : inbox.size;
-      if (room <= 0) break;
-      const port = inbox.peekFirst()!;
-      const msgs: Message[] = [];
-      while (msgs.length < room && inbox.size > 0 && inbox.peekFirst() === port) msgs.push(inbox.shiftSecond());
-      node.stats.queued -= msgs.length;
-      this.queued -= msgs.length;
-      this.startBatch(node, port, msgs);
-    }
-    node.pumping = false;
+  inFlight(node: RuntimeNode, count: number): void {
+    node.inflight += count;
+    this.inflight += count;
   }
 
-  private startBatch(node: RuntimeNode, port: string, msgs: Message[]): void {
-    node.stats.in += msgs.length;
-    const call = new BatchCall(this, node, msgs);
-    let result: void | Promise<void>;
-    try {
-      result = node.batchHandler!(msgs, port, call.fail);
-    } catch (error) {
-      call.failRest(error);
-      result = undefined;
-    }
-    if (result === undefined) return call.observe(); // one latency observation per batch: its handling time
-    node.inflight += msgs.length;
-    this.inflight += msgs.length;
-    Promise.resolve(result).then(
-      () => this.finishBatch(call),
-      (error: unknown) => {
-        call.failRest(error);
-        this.finishBatch(call);
-      },
-    );
-  }
-
-  private finishBatch(call: BatchCall): void {
-    call.observe();
-    call.node.inflight -= call.msgs.length;
-    this.inflight -= call.msgs.length;
-    this.pumpBatches(call.node);
-    this.settle();
-  }
-
-  private track(node: RuntimeNode, msg: Message, result: Promise<void>): void {
+  private track(node: RuntimeNode, port: string, msg: Message, result: Promise<void>): void {
     node.inflight++;
     this.inflight++;
-    const started = performance.now();
+    const started = this.hooks.onTimed !== undefined ? performance.now() : -1; // every async call is timed: a clock read is cheap beside a promise
     const finish = () => {
-      node.stats.latency.observe(performance.now() - started);
+      const onTimed = this.hooks.onTimed;
+      if (onTimed !== undefined && started >= 0) onTimed(node, port, performance.now() - started, 1);
       node.inflight--;
       this.inflight--;
       if (node.concurrency > 0) this.pump(node);
       this.settle();
     };
-    result.then(finish, (error: unknown) => {
-      this.fail(node, msg, error);
-      finish();
-    });
+    result.then(
+      () => {
+        const onComplete = this.hooks.onComplete;
+        if (onComplete !== undefined) onComplete(node, port, msg, undefined);
+        finish();
+      },
+      (error: unknown) => {
+        this.fail(node, port, msg, error);
+        finish();
+      },
+    );
   }
 
-  /** A node threw or rejected: count it, wrap it in a coded error, route it, carry on. */
-  fail(node: RuntimeNode, msg: Message, thrown: unknown): void {
-    node.stats.errors++;
+  /**
+   * A node threw or rejected on `msg` (from input `port`): wrap it in a coded error, send it on the
+   * node's error port (so hooks see every failure as an error message), and when that port has no
+   * wire hand it to the flow's error handler. The flow carries on.
+   */
+  fail(node: RuntimeNode, port: string, msg: Message, thrown: unknown): void {
     const error = isAiotError(thrown)
       ? new AiotError(thrown.code, thrown.message, { ...thrown.details, node: node.id, nodeType: node.definition.type })
-      : new AiotError("NODE_FAILED", errorMessage(thrown), { node: node.id, nodeType: node.definition.type }, { cause: thrown });
-    if (node.outputs[ERROR_PORT] !== undefined) {
-      const payload = { ...error.toJSON(), input: msg };
-      this.emit(node, ERROR_PORT, { topic: msg.topic, ...(msg.key !== undefined ? { key: msg.key } : {}), ts: msg.ts, payload, meta: { ...msg.meta, error: error.code } });
-    } else {
-      this.options.onUnhandledError(node, error, msg);
-    }
+      : isFrozenWrite(thrown)
+        ? mutationError(node, thrown as TypeError)
+        : new AiotError("NODE_FAILED", errorMessage(thrown), { node: node.id, nodeType: node.definition.type }, { cause: thrown });
+    const payload = { ...error.toJSON(), input: msg };
+    this.emit(node, ERROR_PORT, { topic: msg.topic, ...(msg.key !== undefined ? { key: msg.key } : {}), ts: msg.ts, payload, meta: { ...msg.meta, error: error.code } });
+    if (node.outputs[ERROR_PORT] === undefined) this.options.onUnhandledError(node, error, msg);
+    const onComplete = this.hooks.onComplete;
+    if (onComplete !== undefined) onComplete(node, port, msg, error);
   }
 
-  private settle(): void {
-    if (!this.holding && this.queued < this.lowWater && this.writableWaiters.length > 0) {
+  settle(): void {
+    if (!this.parking.holding && this.parking.size > 0 && this.queued < this.lowWater) this.resendParked();
+    if (!this.parking.active && this.queued < this.lowWater && this.writableWaiters.length > 0) {
       const waiters = this.writableWaiters;
       this.writableWaiters = [];
       for (const resolve of waiters) resolve();
     }
-    if (this.queued === 0 && this.inflight === 0 && !this.scheduled && this.idleWaiters.length > 0) {
+    if (this.idleWaiters.length > 0 && this.isIdle()) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const resolve of waiters) resolve();
     }
-  }
-}
-
-/** One onBatch call: the `fail` it hands the node, and which messages the node failed itself. */
-class BatchCall {
-  private reported: Set<Message> | undefined;
-  private readonly started = performance.now();
-  /** Bound once: a closure per batch built under tsx gets a costly name helper call. */
-  readonly fail: (msg: Message, error: unknown) => void = this.failOne.bind(this);
-
-  constructor(private readonly scheduler: Scheduler, readonly node: RuntimeNode, readonly msgs: readonly Message[]) {}
-
-  /** A thrown or rejected batch: every message the node did not fail itself gets the error. */
-  failRest(error: unknown): void {
-    for (const msg of this.msgs) if (!this.reported?.has(msg)) this.scheduler.fail(this.node, msg, error);
-  }
-
-  observe(): void {
-    this.node.stats.latency.observe(performance.now() - this.started);
-  }
-
-  private failOne(msg: Message, error: unknown): void {
-    (this.reported ??= new Set()).add(msg);
-    this.scheduler.fail(this.node, msg, error);
   }
 }

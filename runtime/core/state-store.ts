@@ -29,25 +29,33 @@ export function readSnapshot(file: string): { snapshot?: FlowStateSnapshot; prob
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
     return { problem: new AiotError("STATE_SNAPSHOT_INVALID", `cannot read: ${errorMessage(error)}`, { file }) };
   }
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(text) as Partial<FlowStateSnapshot>;
-    if (!parsed || typeof parsed !== "object" || typeof parsed.nodes !== "object" || parsed.nodes === null) {
-      throw new Error('missing "nodes" object');
-    }
-    for (const [id, node] of Object.entries(parsed.nodes)) {
-      if (!Array.isArray(node?.entries) || typeof node.configHash !== "string") throw new Error(`node "${id}" has no entries/configHash`);
-    }
-    return { snapshot: parsed as FlowStateSnapshot };
+    parsed = JSON.parse(text);
   } catch (error) {
-    try {
-      renameSync(file, `${file}.invalid`);
-    } catch {
-      // keep going: the report below still names the file
-    }
-    return {
-      problem: new AiotError("STATE_SNAPSHOT_INVALID", `${errorMessage(error)}; moved aside to ${file}.invalid, starting with empty state`, { file }),
-    };
+    return movedAside(file, errorMessage(error));
   }
+  const problem = shapeProblem(parsed);
+  return problem === undefined ? { snapshot: parsed as FlowStateSnapshot } : movedAside(file, problem);
+}
+
+/** What keeps a parsed file from being a snapshot, or undefined when it is one. */
+function shapeProblem(parsed: unknown): string | undefined {
+  const nodes = (parsed as Partial<FlowStateSnapshot> | null)?.nodes;
+  if (typeof parsed !== "object" || typeof nodes !== "object" || nodes === null) return 'missing "nodes" object';
+  for (const [id, node] of Object.entries(nodes)) {
+    if (!Array.isArray(node?.entries) || typeof node.configHash !== "string") return `node "${id}" has no entries/configHash`;
+  }
+  return undefined;
+}
+
+function movedAside(file: string, problem: string): { problem: AiotError } {
+  try {
+    renameSync(file, `${file}.invalid`);
+  } catch {
+    // keep going: the report below still names the file
+  }
+  return { problem: new AiotError("STATE_SNAPSHOT_INVALID", `${problem}; moved aside to ${file}.invalid, starting with empty state`, { file }) };
 }
 
 /** Atomic write: a crash mid-write leaves the previous snapshot intact. */

@@ -81,6 +81,20 @@ describe("flow validation", () => {
     assert.deepEqual(problems(safe), []);
   });
 
+  it("refuses the same edge twice (same output, same input), naming both", () => {
+    const twice = flowOf([["src", "test-source"], ["out", "test-sink"], ["other", "test-sink"]], ["src.out->out.in", "src.out->other.in", "src.out->out.in"]);
+    assert.deepEqual(problems(twice), ['edges[2]: edge "e2" repeats edge "e0" (src.out -> out.in): every message would arrive twice [FLOW_DUPLICATE_EDGE]']);
+    const loopTwice = flowOf([["a", "test-step"], ["d", "test-delay"]], ["a.out->d.in", "d.out->a.in", "d.out->a.in"]);
+    assert.deepEqual(problems(loopTwice), ['edges[2]: edge "e2" repeats edge "e1" (d.out -> a.in): every message would arrive twice [FLOW_DUPLICATE_EDGE]']);
+  });
+
+  it("reads the flow's settings: maxHops must be a whole number of at least 1", () => {
+    const flow = flowOf([["src", "test-source"]], []);
+    assert.deepEqual(problems({ ...flow, settings: { maxHops: 10 } }), []);
+    assert.deepEqual(problems({ ...flow, settings: { maxHops: 0 } }), ["settings.maxHops: must be >= 1 [FLOW_FORMAT_INVALID]"]);
+    assert.deepEqual(problems({ ...flow, settings: { maxHop: 10 } }), ['settings: unknown field "maxHop" (did you mean "maxHops"?) [FLOW_FORMAT_INVALID]']);
+  });
+
   it("refuses a secret written in clear text", () => {
     const flow = flowOf([["s", "test-secretive", { password: "hunter2" }]], []);
     assert.deepEqual(problems(flow), ["nodes[0].config.password: holds a secret in clear text [FLOW_SECRET_INLINE]"]);

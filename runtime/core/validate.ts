@@ -61,8 +61,8 @@ function describeParseError(code: string): string {
 
 /**
  * Checks a flow document against the format and the catalog and reports every problem at once,
- * each with a code and a JSON path: structure, unknown types, configs, duplicate ids, edges to
- * missing nodes or ports, incompatible port kinds and cycles through no loop-safe node.
+ * each with a code and a JSON path: structure, unknown types, configs, duplicate ids and edges, edges
+ * to missing nodes or ports, incompatible port kinds and cycles through no loop-safe node.
  */
 export function validateFlow(document: unknown, catalog: Catalog): ValidationResult {
   if (document === null || typeof document !== "object" || Array.isArray(document)) {
@@ -102,11 +102,19 @@ export function validateFlow(document: unknown, catalog: Catalog): ValidationRes
   });
 
   const edgeIds = new Set<string>();
+  const wires = new Map<string, string>(); // "a.out -> b.in" -> the id of the first edge wiring it
   edges.forEach((edge, index) => {
     if (!edge?.from || !edge.to) return;
     const path = `edges[${index}]`;
     if (edgeIds.has(edge.id)) errors.push(new AiotError("FLOW_DUPLICATE_ID", `duplicate edge id "${edge.id}"`, { path: `${path}.id` }));
     edgeIds.add(edge.id);
+    const wireName = `${edge.from.node}.${edge.from.port} -> ${edge.to.node}.${edge.to.port}`;
+    const first = wires.get(wireName);
+    if (first) {
+      errors.push(new AiotError("FLOW_DUPLICATE_EDGE", `edge "${edge.id}" repeats edge "${first}" (${wireName}): every message would arrive twice`, { path }));
+      return;
+    }
+    wires.set(wireName, edge.id);
     const from = portOf(byId, edge.from.node, edge.from.port, "output", `${path}.from`, errors);
     const to = portOf(byId, edge.to.node, edge.to.port, "input", `${path}.to`, errors);
     if (from && to && !portKindsFit(from, to)) {

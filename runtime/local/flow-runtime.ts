@@ -137,7 +137,7 @@ export class FlowRuntime implements LocalRuntime {
       state: "stopped",
       since: new Date().toISOString(),
       unsubscribe: [
-        engine.on("debug", (e) => this.publish({ type: "debug", flowId, node: e.node, label: e.label, msg: e.msg, at: at() })),
+        engine.hooks.add({ onDebug: (node, msg, label) => this.publish({ type: "debug", flowId, node: node.id, label, msg, at: at() }) }),
         engine.on("status", (e) => this.publish({ type: "status", flowId, node: e.node, status: e.status, at: at() })),
         engine.on("error", (e) =>
           this.publish({ type: "error", flowId, node: String(e.error.details.node ?? ""), code: e.error.code, message: e.error.message, at: at() }),

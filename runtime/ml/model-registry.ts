@@ -20,7 +20,7 @@
  * Field conventions (`reference`, `metrics.evaluation`) are documented in runtime/sdk/models.ts.
  */
 import { createHash } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../sdk/clock.ts";
 import { AiotError, errorMessage } from "../sdk/errors.ts";
@@ -30,6 +30,7 @@ import {
 } from "../sdk/models.ts";
 import { Type } from "../sdk/schema.ts";
 import type { AuditLog } from "../store/audit-log.ts";
+import { writeFileAtomic } from "../store/atomic-write.ts";
 import { StoreDocument } from "../store/store-file.ts";
 import { SessionPool } from "./model-sessions.ts";
 import { featureNamesFromMetadata, featureWidth, inspectOnnx } from "./onnx-inspect.ts";
@@ -244,25 +245,12 @@ export class ModelRegistry implements ModelResolver {
     await this.options.audit?.append({ actor, action, target: `model:${info.name}@${info.version}`, outcome, after: info.sha256, detail });
   }
 
-  /** Stores the file once per hash: temp file, fsync, rename (a crash leaves no half model). */
+  /** Stores the file once per hash, atomically (a crash leaves no half model). */
   private async writeModelFile(sha256: string, bytes: Uint8Array): Promise<void> {
     const file = this.fileOf({ sha256 });
     const existing = await readFile(file).catch(() => undefined);
     if (existing && createHash("sha256").update(existing).digest("hex") === sha256) return;
-    const temporary = `${file}.${process.pid}.tmp`;
-    try {
-      const handle = await open(temporary, "w", 0o600);
-      try {
-        await handle.writeFile(bytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temporary, file);
-    } catch (error) {
-      await rm(temporary, { force: true }).catch(() => undefined);
-      throw new AiotError("STORE_WRITE_FAILED", `cannot store the model file: ${errorMessage(error)}`, { file }, { cause: error });
-    }
+    await writeFileAtomic(file, bytes, { failure: "cannot store the model file" });
   }
 }
 

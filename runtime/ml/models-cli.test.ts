@@ -52,6 +52,9 @@ describe("aiotflow models", () => {
     assert.match(notOnnx.text, /\[MODEL_NOT_ONNX\]/);
     const wrongCount = await modelsCommand(["register", join(dir, "pump.onnx")], { dataDir, name: "pump", features: "a,b,c" });
     assert.match(wrongCount.text, /\[MODEL_INVALID\]/);
+    const missing = await modelsCommand(["register", join(dir, "missing.onnx")], { dataDir, name: "pump" });
+    assert.equal(missing.code, 1);
+    assert.match(missing.text, /missing\.onnx: cannot read the model file: .*ENOENT.* \[MODEL_FILE_UNREADABLE\]\n  what to do: Check the model file's path/);
     assert.equal((await modelsCommand(["promote", "pump", "1"], { dataDir, stage: "live" })).code, 2);
     assert.equal((await modelsCommand(["promote", "pump", "7"], { dataDir })).code, 1);
     assert.equal((await modelsCommand(["register", join(dir, "pump.onnx")], { dataDir })).code, 2, "--name is required");

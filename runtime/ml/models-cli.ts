@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { lockDataDir } from "../store/data-dir-lock.ts";
-import { errorMessage, isAiotError } from "../sdk/errors.ts";
+import { AiotError, errorMessage, isAiotError } from "../sdk/errors.ts";
 import { MODEL_STAGES, type ModelStage, type ModelVersionInfo } from "../sdk/models.ts";
 import { JsonlAuditLog } from "../store/audit-log.ts";
 import { ModelRegistry, type ModelSummary } from "./model-registry.ts";
@@ -48,7 +48,7 @@ async function register(file: string | undefined, options: ModelsCliOptions): Pr
   if (!file) return { code: 2, text: "missing the model file" };
   if (!options.name) return { code: 2, text: "missing --name" };
   const bytes = await readFile(file).catch((error: unknown) => {
-    throw new Error(`cannot read ${file}: ${errorMessage(error)}`);
+    throw new AiotError("MODEL_FILE_UNREADABLE", `cannot read the model file: ${errorMessage(error)}`, { file }, { cause: error });
   });
   const featureNames = options.features?.split(",").map((f) => f.trim()).filter(Boolean);
   return withRegistry(options, true, async (r) => {

@@ -63,10 +63,20 @@ describe("onnx export", () => {
     assert.equal(signature.metadata["aiotflow.kind"], "autoencoder");
   });
 
-  it("refuses layers whose widths do not chain", () => {
-    assert.throws(() => mlpOnnx({ featureNames: ["a", "b"], layers: [{ weights: [[1, 2, 3]], bias: [0], activation: "relu" }] }), /layers\[0\]\.weights\[0\] has 3 columns, expected 2/);
-    assert.throws(() => linearOnnx({ featureNames: ["a"], weights: [Number.NaN], bias: 0, link: "identity" }), /non-finite/);
-  });
+  const refused: Array<[string, () => unknown, string, RegExp]> = [
+    ["layers whose widths do not chain", () => mlpOnnx({ featureNames: ["a", "b"], layers: [{ weights: [[1, 2, 3]], bias: [0], activation: "relu" }] }), "layers[0].weights[0]", /has 3 columns, expected 2/],
+    ["a non-finite weight", () => linearOnnx({ featureNames: ["a"], weights: [Number.NaN], bias: 0, link: "identity" }), "layers[0].weights[0]", /non-finite/],
+    ["a non-finite bias", () => linearOnnx({ featureNames: ["a"], weights: [1], bias: Number.POSITIVE_INFINITY, link: "identity" }), "layers[0].bias", /non-finite/],
+    ["fewer biases than weight rows", () => mlpOnnx({ featureNames: ["a"], layers: [{ weights: [[1], [2]], bias: [0], activation: "relu" }] }), "layers[0].bias", /1 biases but the layer has 2 weight rows/],
+    ["no features", () => linearOnnx({ featureNames: [], weights: [1], bias: 0, link: "identity" }), "featureNames", /is empty/],
+    ["no layers", () => mlpOnnx({ featureNames: ["a"], layers: [] }), "layers", /at least one layer/],
+    ["a wrong number of output meanings", () => linearOnnx({ featureNames: ["a"], weights: [1], bias: 0, link: "identity", outputMeaning: ["p", "q"] }), "outputMeaning", /2 entries but the model has 1 outputs/],
+  ];
+  for (const [what, build, path, message] of refused) {
+    it(`refuses ${what} with ONNX_EXPORT_INVALID naming ${path}`, () => {
+      assert.throws(build, { code: "ONNX_EXPORT_INVALID", details: { path }, message });
+    });
+  }
 
   it("refuses bytes that are not ONNX with MODEL_NOT_ONNX", () => {
     for (const bytes of [new TextEncoder().encode("temperature,vibration\n1,2\n"), new Uint8Array([0xff, 0xff, 0xff, 0x01]), new Uint8Array()]) {

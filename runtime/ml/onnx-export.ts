@@ -14,6 +14,7 @@
  * const session = await ort.InferenceSession.create(bytes);
  */
 import onnxProto from "onnx-proto";
+import { AiotError } from "../sdk/errors.ts";
 
 const { onnx } = onnxProto;
 
@@ -69,8 +70,8 @@ export function linearOnnx(spec: LinearModelSpec): Uint8Array {
 /** A stack of dense layers (Gemm + activation each) as ONNX bytes. */
 export function mlpOnnx(spec: MlpModelSpec): Uint8Array {
   const featureCount = spec.featureNames.length;
-  if (featureCount === 0) throw new RangeError("onnx export: featureNames is empty");
-  if (spec.layers.length === 0) throw new RangeError("onnx export: at least one layer is needed");
+  if (featureCount === 0) throw invalid("featureNames", "is empty");
+  if (spec.layers.length === 0) throw invalid("layers", "is empty: at least one layer is needed");
   const nodes: onnxProto.onnx.INodeProto[] = [];
   const initializers: onnxProto.onnx.ITensorProto[] = [];
   let current = INPUT_NAME;
@@ -100,7 +101,7 @@ export function mlpOnnx(spec: MlpModelSpec): Uint8Array {
   });
   const outputMeaning = spec.outputMeaning ?? (width === 1 ? ["score"] : Array.from({ length: width }, (_, k) => `score[${k}]`));
   if (outputMeaning.length !== width) {
-    throw new RangeError(`onnx export: outputMeaning has ${outputMeaning.length} entries but the model has ${width} outputs`);
+    throw invalid("outputMeaning", `has ${outputMeaning.length} entries but the model has ${width} outputs`);
   }
   const model = onnx.ModelProto.create({
     irVersion: 8,
@@ -130,17 +131,22 @@ function isMatrix(weights: readonly number[] | readonly (readonly number[])[]): 
 }
 
 function checkLayer(layer: DenseLayer, index: number, inputWidth: number): void {
-  if (layer.weights.length === 0) throw new RangeError(`onnx export: layers[${index}].weights is empty`);
+  if (layer.weights.length === 0) throw invalid(`layers[${index}].weights`, "is empty");
   if (layer.bias.length !== layer.weights.length) {
-    throw new RangeError(`onnx export: layers[${index}] has ${layer.weights.length} weight rows but ${layer.bias.length} biases`);
+    throw invalid(`layers[${index}].bias`, `has ${layer.bias.length} biases but the layer has ${layer.weights.length} weight rows`);
   }
   layer.weights.forEach((row, r) => {
     if (row.length !== inputWidth) {
-      throw new RangeError(`onnx export: layers[${index}].weights[${r}] has ${row.length} columns, expected ${inputWidth} (the layer's input width)`);
+      throw invalid(`layers[${index}].weights[${r}]`, `has ${row.length} columns, expected ${inputWidth} (the layer's input width)`);
     }
-    if (!row.every(Number.isFinite)) throw new RangeError(`onnx export: layers[${index}].weights[${r}] holds a non-finite number`);
+    if (!row.every(Number.isFinite)) throw invalid(`layers[${index}].weights[${r}]`, "holds a non-finite number");
   });
-  if (!layer.bias.every(Number.isFinite)) throw new RangeError(`onnx export: layers[${index}].bias holds a non-finite number`);
+  if (!layer.bias.every(Number.isFinite)) throw invalid(`layers[${index}].bias`, "holds a non-finite number");
+}
+
+/** Names the spec field at fault (`layers[0].bias holds a non-finite number`): a retraining run reports it as it is. */
+function invalid(path: string, problem: string): AiotError {
+  return new AiotError("ONNX_EXPORT_INVALID", `onnx export: ${path} ${problem}`, { path });
 }
 
 function floatTensor(name: string, dims: number[], values: readonly number[]): onnxProto.onnx.ITensorProto {

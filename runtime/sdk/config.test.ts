@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Config, Secret, Type } from "./schema.ts";
-import { parseConfig } from "./config.ts";
+import { parseConfig, schemaProblems } from "./config.ts";
 
 const windowed = {
   type: "windowed",
@@ -50,5 +50,23 @@ describe("config parsing", () => {
     const mixed = Config({ size: Type.Union([Type.Literal("auto"), Type.Integer({ minimum: 1 })], { description: "Size." }) });
     const wrong = parseConfig({ type: "mixed", config: mixed }, { size: "big" }, "body");
     assert.equal(wrong.ok, false, "a union that is not only literals is still refused");
+  });
+});
+
+describe("schemaProblems on a union whose wrong branch uses up the reported errors", () => {
+  it("still refuses the value instead of passing it for lack of problems", () => {
+    // Branch "a" refuses every field of "b" as additional: those errors crowd out the one that matters.
+    const extra = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`p${i}`, Type.Number()]));
+    const schema = Type.Object({
+      mode: Type.Union([
+        Type.Object({ type: Type.Literal("a"), x: Type.Optional(Type.Number()) }, { additionalProperties: false }),
+        Type.Object({ type: Type.Literal("b"), messages: Type.Integer({ minimum: 1 }), ...extra }, { additionalProperties: false }),
+      ]),
+    });
+    const fields = Object.fromEntries(Object.keys(extra).map((k) => [k, 1]));
+    const problems = schemaProblems(schema, { mode: { type: "b", messages: 0, ...fields } }, "config");
+    assert.ok(problems.length > 0, "a value that fails the schema has at least one problem");
+    assert.match(problems[0]!.path, /^config\.mode/);
+    assert.deepEqual(schemaProblems(schema, { mode: { type: "b", messages: 1, ...fields } }, "config"), []);
   });
 });

@@ -67,6 +67,12 @@ export function schemaProblems(schema: TSchema, value: unknown, basePath: string
     const id = `${path}\u0000${message}`;
     if (!seen.has(id)) problems.push({ path, message }), seen.add(id);
   }
+  // TypeBox reports a bounded number of errors: a union branch that does not apply can use them all
+  // up and hide the real one. A value that fails the check is never passed as valid for lack of words.
+  if (problems.length === 0 && errors.length > 0 && !validatorFor(schema).Check(value)) {
+    const deepest = [...errors].sort((a, b) => b.instancePath.length - a.instancePath.length)[0]!;
+    problems.push({ path: jsonPointerToPath(basePath, deepest.instancePath), message: "does not match any allowed form of this field; check it against the node's docs" });
+  }
   return problems;
 }
 

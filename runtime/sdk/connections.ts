@@ -152,7 +152,11 @@ export function connectionRefsIn(schema: unknown, value: unknown, path = ""): Ar
   const s = schema as { connection?: unknown; properties?: Record<string, unknown>; items?: unknown; anyOf?: unknown[] } | undefined;
   if (!s) return [];
   if (typeof s.connection === "string") return typeof value === "string" ? [{ path, id: value, type: s.connection }] : [];
-  if (s.anyOf) return s.anyOf.flatMap((branch) => connectionRefsIn(branch, value, path)).filter((r, i, all) => all.findIndex((o) => o.path === r.path) === i);
+  if (s.anyOf) {
+    // A discriminated union: only the branch the value's tag selects says what type its references need.
+    const selected = s.anyOf.filter((branch) => tagsMatch(branch, value));
+    return (selected.length > 0 ? selected : s.anyOf).flatMap((branch) => connectionRefsIn(branch, value, path)).filter((r, i, all) => all.findIndex((o) => o.path === r.path) === i);
+  }
   if (s.properties && value !== null && typeof value === "object" && !Array.isArray(value)) {
     return Object.entries(s.properties).flatMap(([name, child]) =>
       connectionRefsIn(child, (value as Record<string, unknown>)[name], path ? `${path}.${name}` : name),
@@ -160,4 +164,11 @@ export function connectionRefsIn(schema: unknown, value: unknown, path = ""): Ar
   }
   if (s.items && Array.isArray(value)) return value.flatMap((item, i) => connectionRefsIn(s.items, item, `${path}[${i}]`));
   return [];
+}
+
+/** True when every constant field of `branch` (a union's tag, such as `to: "mqtt"`) has that value in `value`. */
+function tagsMatch(branch: unknown, value: unknown): boolean {
+  const properties = (branch as { properties?: Record<string, { const?: unknown }> } | undefined)?.properties;
+  if (!properties || value === null || typeof value !== "object") return false;
+  return Object.entries(properties).every(([name, field]) => field.const === undefined || (value as Record<string, unknown>)[name] === field.const);
 }

@@ -1,7 +1,8 @@
 import type { Static, TObject } from "typebox";
 import type { Clock } from "./clock.ts";
 import type { Message } from "./message.ts";
-import { ERROR_PORT, isPortKind, type PortSpec } from "../contract/ports.ts";
+import { ERROR_PORT, isPortKind, PORT_KINDS, type PortSpec } from "../contract/ports.ts";
+import { AiotError } from "./errors.ts";
 import type { ServiceKey } from "./services.ts";
 
 export const FAMILIES = ["sources", "cleaners", "windows", "inference", "gates", "kpi", "sinks", "util"] as const;
@@ -176,11 +177,16 @@ export type AnyNodeDefinition = Omit<NodeDefinition<TObject, string, string>, "e
 export function defineNode<C extends TObject, In extends string = never, Out extends string = never>(
   definition: NodeDefinition<C, In, Out>,
 ): NodeDefinition<C, In, Out> {
-  for (const [name, port] of [...Object.entries<PortSpec>(definition.inputs), ...Object.entries<PortSpec>(definition.outputs)]) {
-    if (!isPortKind(port.kind)) throw new TypeError(`node ${definition.type}: port ${name} has unknown kind ${port.kind}`);
+  const nodeType = definition.type;
+  for (const side of ["inputs", "outputs"] as const) {
+    for (const [name, port] of Object.entries<PortSpec>(definition[side])) {
+      if (isPortKind(port.kind)) continue;
+      const kinds = Object.keys(PORT_KINDS).join(", ");
+      throw new AiotError("NODE_DEFINITION_INVALID", `node ${nodeType}: port "${name}" has the unknown kind "${port.kind}" (kinds: ${kinds})`, { nodeType, path: `${side}.${name}.kind` });
+    }
   }
   if (Object.hasOwn(definition.outputs, ERROR_PORT)) {
-    throw new TypeError(`node ${definition.type}: the "${ERROR_PORT}" output is implicit; do not declare it`);
+    throw new AiotError("NODE_DEFINITION_INVALID", `node ${nodeType}: the "${ERROR_PORT}" output is implicit; do not declare it`, { nodeType, path: `outputs.${ERROR_PORT}` });
   }
   return Object.freeze(definition);
 }

@@ -7,6 +7,7 @@
  * than `proportions`; bin i is [edges[i], edges[i+1]). Values below the first or above the last edge
  * count in the end bins, so a shifted feature shows up in them instead of vanishing.
  */
+import { AiotError } from "./errors.ts";
 
 export interface FeatureHistogram {
   readonly edges: readonly number[];
@@ -106,7 +107,7 @@ export class WindowHistogram {
  */
 export function referenceHistogram(values: readonly number[], bins = 10): FeatureHistogram {
   const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) throw new RangeError("no finite values to build a reference histogram from");
+  if (sorted.length === 0) throw new AiotError("TRAINING_SET_INVALID", "no finite values to build a reference histogram from");
   const min = sorted[0]!;
   const max = sorted[sorted.length - 1]!;
   if (min === max) return { edges: [min - 0.5, min, min + 0.5], proportions: [0, 1] };

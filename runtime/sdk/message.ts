@@ -20,7 +20,7 @@ export type SignalPayload = Readonly<Record<string, unknown>>;
 export function readNumber(payload: unknown, field: string): number | undefined {
   if (payload === null || typeof payload !== "object") return undefined;
   const value = (payload as Record<string, unknown>)[field];
-  return typeof value === "number" ? value : undefined;
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
 }
 
 /** True when the payload is a plain object whose fields can be read by name. */

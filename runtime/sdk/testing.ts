@@ -84,6 +84,7 @@ export function harness<C extends TObject, In extends string, Out extends string
   const inputs = Object.keys(definition.inputs) as In[];
   const failed: Failed[] = [];
   const batch = (msgs: readonly Message[], port: In | undefined): { reported: Failed[]; result: void | Promise<void> } => {
+    // Plain Errors here and in send(): the harness runs only in a node author's tests, where a stack trace is the help wanted.
     if (port === undefined || !node.onBatch) throw new Error(`${definition.type} has no input`);
     const reported: Failed[] = [];
     const fail = (msg: Message, error: unknown) => {

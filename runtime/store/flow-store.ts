@@ -194,8 +194,8 @@ export class LowdbFlowStore implements FlowStore {
   }
 }
 
-/** A copy of the document with the format's defaults filled in, or FLOW_FORMAT_INVALID. */
-function checkedDocument(document: FlowDocument): FlowDocument {
+/** A copy of the document with the format's defaults filled in, or FLOW_FORMAT_INVALID. The fake store (test/support) checks with this too. */
+export function checkedDocument(document: FlowDocument): FlowDocument {
   const filled = applyDefaults(FlowDocumentSchema, structuredClone(document));
   if (documentValidator.Check(filled)) return filled;
   const problems = schemaProblems(FlowDocumentSchema, filled, "");
@@ -204,7 +204,8 @@ function checkedDocument(document: FlowDocument): FlowDocument {
   throw new AiotError("FLOW_FORMAT_INVALID", `${first?.message ?? "not a flow document"}${more}`, { path: first?.path || "$" });
 }
 
-function checkedBundle(bundle: unknown): FlowBundle {
+/** The bundle, checked whole (schema, id, versions chained by hash, latestVersion), or IMPORT_INVALID. */
+export function checkedBundle(bundle: unknown): FlowBundle {
   if (!bundleValidator.Check(bundle)) {
     const [first] = schemaProblems(FlowBundleSchema, bundle, "");
     throw new AiotError("IMPORT_INVALID", `not a flow bundle: ${first?.path || "$"}: ${first?.message ?? "invalid"}`, { path: first?.path || "$" });

@@ -1,11 +1,11 @@
-import { open, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { open } from "node:fs/promises";
 import { parse as parseTolerant, printParseErrorCode, type ParseError } from "jsonc-parser";
 import { Low, type Adapter } from "lowdb";
 import type { TSchema } from "typebox";
 import Compile from "typebox/compile";
 import { schemaProblems } from "../sdk/config.ts";
 import { AiotError, errorMessage } from "../sdk/errors.ts";
+import { writeFileAtomic } from "./atomic-write.ts";
 import { SerialQueue } from "./serial-queue.ts";
 
 /** A problem found in a store file beyond its JSON syntax: where (a JSON path) and what. */
@@ -29,7 +29,8 @@ const SHOWN_PROBLEMS = 3;
  * also writes a temp file and renames it, but never fsyncs, so a power cut soon after a save can
  * leave an empty file on some file systems; and its `read` throws a bare SyntaxError with no line.
  * Here a read checks JSON syntax (line and column), the schema (JSON paths) and `check`; a write
- * checks the schema, then goes temp file -> fsync -> rename -> fsync of the directory, mode 0600.
+ * checks the schema, then replaces the file with `writeFileAtomic` (temp file -> fsync -> rename ->
+ * fsync of the directory, mode 0600).
  */
 export class DurableJsonFile<T> implements Adapter<T> {
   private readonly validator;
@@ -66,7 +67,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
       const [first] = schemaProblems(schema, data, "");
       throw new AiotError("STORE_WRITE_FAILED", `refused to write data that would not load again: ${first?.path || "$"}: ${first?.message ?? "invalid"}`, { file });
     }
-    await writeFileDurably(file, `${JSON.stringify(data, null, 2)}\n`);
+    await writeFileAtomic(file, `${JSON.stringify(data, null, 2)}\n`);
   }
 }
 
@@ -94,42 +95,6 @@ function corrupt(file: string, problems: StoreProblem[]): AiotError {
   const shown = problems.slice(0, SHOWN_PROBLEMS).map((p) => `${p.path || "$"}: ${p.message}`);
   const more = problems.length > SHOWN_PROBLEMS ? ` (and ${problems.length - SHOWN_PROBLEMS} more)` : "";
   return new AiotError("STORE_CORRUPT", `${shown.join("; ")}${more}`, { file, jsonPath: problems[0]?.path || "$", problems });
-}
-
-let temporaryCounter = 0;
-
-/** Replaces `file` with `text` so that a crash at any point leaves either the old or the new file. */
-export async function writeFileDurably(file: string, text: string): Promise<void> {
-  const temporary = join(dirname(file), `.${basename(file)}.${process.pid}.${++temporaryCounter}.tmp`);
-  try {
-    const handle = await open(temporary, "wx", 0o600);
-    try {
-      await handle.writeFile(text, "utf8");
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true }).catch(() => undefined);
-    throw new AiotError("STORE_WRITE_FAILED", `cannot write: ${errorMessage(error)}`, { file }, { cause: error });
-  }
-  await syncDirectory(dirname(file));
-}
-
-/** Makes the rename itself durable. Best effort: the new file is already in place when this runs. */
-async function syncDirectory(directory: string): Promise<void> {
-  if (process.platform === "win32") return;
-  try {
-    const handle = await open(directory, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Some file systems refuse fsync on a directory; the data itself was synced above.
-  }
 }
 
 /**

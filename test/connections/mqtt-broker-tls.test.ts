@@ -65,6 +65,7 @@ describe("mqtt-broker with client certificates (Mosquitto, require_certificate t
         "plant-mtls": { type: "mqtt-broker", config: { url: broker.url, protocol: "5", tls: { ca: ca(), cert: { $secret: "gw-cert" }, key: { $secret: "gw-key" } } } },
         "no-cert": { type: "mqtt-broker", config: { url: broker.url, protocol: "5", tls: { ca: ca() } } },
       };
+      const subscribed = broker.subscriptions.next("mtls/+");
       await t.engine.deploy(flow("mtls", connections, [
         { id: "trusted", type: "mqtt-in", config: { connection: "plant-mtls", topic: "mtls/{id}", key: "{id}", qos: 1 } },
         { id: "untrusted", type: "mqtt-in", config: { connection: "no-cert", topic: "mtls/{id}", key: "{id}", qos: 1 } },
@@ -78,7 +79,7 @@ describe("mqtt-broker with client certificates (Mosquitto, require_certificate t
       assert.ok(!t.statuses.some((s) => s.node === "trusted" && s.status.state === "error"));
 
       const publisher = await mqtt.connectAsync(broker.url, { ca: readFileSync(plantCa.ca), cert: gateway.cert, key: gateway.key, protocolVersion: 5, reconnectPeriod: 0 });
-      await new Promise((resolve) => setTimeout(resolve, 100)); // the subscription travels on its own link
+      await subscribed; // the trusted node's, made on its own link after "running"
       await publisher.publishAsync("mtls/p1", JSON.stringify({ v: 1 }), { qos: 1 });
       await until(() => t.received("got").length === 1, "the reading through mutual TLS");
       assert.deepEqual(t.received("got").map((m) => [m.key, m.payload]), [["p1", { v: 1 }]]);

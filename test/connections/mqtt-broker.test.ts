@@ -58,6 +58,7 @@ describe("mqtt-broker against Mosquitto", () => {
 
   it("relays mqtt-in -> mqtt-out over MQTT 5 with a login from the secret store", async () => {
     const t = await flowEngine([mqttIn, mqttOut], { secrets });
+    const subscribed = plain.subscriptions.next("dev/+");
     await t.engine.deploy(flow("relay5", { plant: { type: "mqtt-broker", config: { url: plain.url, protocol: "5", ...login } } },
       [{ id: "in", type: "mqtt-in", config: { connection: "plant", topic: "dev/{id}", key: "{id}", qos: 1 } }, { id: "out", type: "mqtt-out", config: { connection: "plant", topic: "relayed/{key}", qos: 1 } }],
       [["in", "out"]]));
@@ -66,7 +67,7 @@ describe("mqtt-broker against Mosquitto", () => {
     const client = await mqtt.connectAsync(plain.url, { protocolVersion: 5, username: "gw", password: "s3cret-pass", reconnectPeriod: 0 });
     const got = new Promise<string>((resolve) => client.on("message", (topic, body) => resolve(`${topic} ${body.toString()}`)));
     await client.subscribeAsync("relayed/#", { qos: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await subscribed; // mqtt-in's, made on its own link after "running"
     await client.publishAsync("dev/p1", JSON.stringify({ v: 7 }), { qos: 1 });
     assert.equal(await got, `relayed/p1 ${JSON.stringify({ v: 7 })}`);
     await client.endAsync();

@@ -1,7 +1,8 @@
 /**
- * In-memory stand-ins for the store and runtime interfaces of runtime/store/types.ts, with the
- * same contract (baseVersion 0 = create only, conflicts carry the diff, tokens expire), so API
- * tests run without files or engines. Each test builds its own: nothing global.
+ * In-memory stand-ins for the store interfaces of runtime/store/ and the local runtime, so API
+ * tests run without files or engines. The flow store, audit log and secret store pass the same
+ * contract suites as the real ones (test/support/store-contract.ts, run by
+ * test/store-contract.test.ts). Each test builds its own: nothing global.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { FlowDocument } from "../../runtime/contract/flow-format.ts";
@@ -12,8 +13,9 @@ import { diffFlows } from "../../runtime/contract/diff.ts";
 import type { AuditLog } from "../../runtime/store/audit-log.ts";
 import type { AuditRecord } from "../../runtime/contract/audit-record.ts";
 import type { DeployOutcome, LocalRuntime, RunningFlowState, RuntimeEvent } from "../../runtime/local/local-runtime.ts";
-import type { DeploymentRecord, FlowBundle, FlowRecord, FlowVersion, SaveResult } from "../../runtime/contract/flow-records.ts";
-import type { FlowStore } from "../../runtime/store/flow-store.ts";
+import type { DeploymentRecord, FlowBundle, FlowRecord, FlowVersion, FlowVersionInfo, SaveResult } from "../../runtime/contract/flow-records.ts";
+import { checkFlowId } from "../../runtime/store/flow-records.ts";
+import { checkedBundle, checkedDocument, type FlowStore } from "../../runtime/store/flow-store.ts";
 import type { Principal, Role, TokenInfo, UserRecord } from "../../runtime/contract/access.ts";
 import type { SecretStore } from "../../runtime/store/secrets.ts";
 import type { UserStore } from "../../runtime/store/users.ts";
@@ -23,74 +25,102 @@ const now = () => new Date().toISOString();
 export class MemoryFlowStore implements FlowStore {
   private readonly flows = new Map<string, FlowRecord>();
   private readonly versions = new Map<string, FlowVersion[]>();
-  private readonly deployments: DeploymentRecord[] = [];
+  private deployments: DeploymentRecord[] = [];
 
   listFlows = () => [...this.flows.values()];
-  getFlow = (id: string) => this.flows.get(id);
-  listVersions = (flowId: string) => (this.versions.get(flowId) ?? []).map(({ document: _d, ...info }) => info);
-  getVersion = (flowId: string, version: number) => structuredClone(this.versions.get(flowId)?.[version - 1]);
-  listDeployments = (flowId: string) => this.deployments.filter((d) => d.flowId === flowId);
+  getFlow = (id: string) => this.flows.get(checkFlowId(id));
+  listVersions = (flowId: string) => this.versionsOf(flowId).map(infoOf);
+  getVersion = (flowId: string, version: number) => structuredClone(this.versionsOf(flowId)[version - 1]);
+  listDeployments = (flowId: string) => this.deployments.filter((d) => d.flowId === checkFlowId(flowId));
 
   async saveVersion(input: { document: FlowDocument; author: string; message: string; baseVersion?: number }): Promise<SaveResult> {
-    const id = input.document.id;
+    const id = checkFlowId(input.document?.id);
+    const document = checkedDocument(input.document);
     const flow = this.flows.get(id);
-    const list = this.versions.get(id) ?? [];
+    const list = this.versionsOf(id);
     const latest = flow?.latestVersion ?? 0;
-    if (input.baseVersion !== undefined && input.baseVersion !== latest) {
+    const { baseVersion } = input;
+    if (baseVersion !== undefined && baseVersion !== latest) {
+      if (!flow) throw new AiotError("FLOW_NOT_FOUND", `flow "${id}" no longer exists`, { flowId: id });
+      const base = baseVersion === 0 ? emptyFlow(id) : list[baseVersion - 1]?.document;
+      if (!base) throw new AiotError("VERSION_NOT_FOUND", `flow "${id}" has no version ${baseVersion}`, { flowId: id, version: baseVersion });
       const head = list[latest - 1]!;
-      const base = input.baseVersion === 0 ? { ...head.document, nodes: [], edges: [], connections: {} } : list[input.baseVersion - 1]!.document;
-      const { document: _d, ...info } = head;
-      return { ok: false, conflict: { base: input.baseVersion, latest: info, diff: diffFlows(base, head.document) } };
+      return { ok: false, conflict: { base: baseVersion, latest: infoOf(head), diff: diffFlows(base, head.document) } };
     }
-    const version: FlowVersion = {
-      flowId: id,
-      version: latest + 1,
-      author: input.author,
-      createdAt: now(),
-      hash: contentHash(input.document),
-      message: input.message,
-      document: structuredClone(input.document),
-    };
+    const version: FlowVersion = { flowId: id, version: latest + 1, author: input.author, createdAt: now(), hash: contentHash(document), message: input.message, document };
     this.versions.set(id, [...list, version]);
-    this.flows.set(id, { ...(flow ?? { id, createdAt: version.createdAt }), name: input.document.name, updatedAt: version.createdAt, latestVersion: version.version });
-    return { ok: true, version, created: !flow };
+    this.flows.set(id, { ...(flow ?? { id, createdAt: version.createdAt }), name: document.name, updatedAt: version.createdAt, latestVersion: version.version });
+    return { ok: true, version: structuredClone(version), created: !flow };
   }
 
   async deleteFlow(id: string): Promise<boolean> {
+    checkFlowId(id);
     this.versions.delete(id);
+    this.deployments = this.deployments.filter((d) => d.flowId !== id);
     return this.flows.delete(id);
   }
 
   async recordDeployment(record: Omit<DeploymentRecord, "id">): Promise<DeploymentRecord> {
+    this.requireVersion(record.flowId, record.version);
     const deployment = { ...record, id: randomUUID() };
     this.deployments.push(deployment);
     return deployment;
   }
 
   async setDeployed(flowId: string, version: number | undefined, good: boolean): Promise<void> {
-    const { deployedVersion: _d, ...flow } = this.flows.get(flowId)!;
+    const flow = version === undefined ? this.requireFlow(flowId) : this.requireVersion(flowId, version);
+    const { deployedVersion: _d, lastGoodVersion, ...rest } = flow;
+    const goodVersion = good && version !== undefined ? version : lastGoodVersion;
     this.flows.set(flowId, {
-      ...flow,
+      ...rest,
       ...(version !== undefined && { deployedVersion: version }),
-      ...(good && version !== undefined && { lastGoodVersion: version }),
+      ...(goodVersion !== undefined && { lastGoodVersion: goodVersion }),
     });
   }
 
   exportFlow(id: string): FlowBundle | undefined {
-    const flow = this.flows.get(id);
-    return flow && structuredClone({ format: "aiotflow/flow-bundle@1", flow, versions: this.versions.get(id) ?? [] });
+    const flow = this.getFlow(id);
+    return flow && structuredClone({ format: "aiotflow/flow-bundle@1", flow, versions: this.versionsOf(id) });
   }
 
+  /** As the real store: the bundle is checked whole, replaced only when asked and not deployed, imported as not deployed. */
   async importFlow(bundle: FlowBundle, options: { replace?: boolean } = {}): Promise<FlowRecord> {
-    const id = bundle.flow.id;
-    if (this.flows.has(id) && !options.replace) throw new AiotError("FLOW_EXISTS", `flow "${id}" already exists`);
-    const { deployedVersion: _d, lastGoodVersion: _g, ...flow } = bundle.flow;
-    this.flows.set(id, flow);
-    this.versions.set(id, structuredClone(bundle.versions));
+    const checked = checkedBundle(bundle);
+    const id = checked.flow.id;
+    const existing = this.flows.get(id);
+    if (existing && !options.replace) throw new AiotError("FLOW_EXISTS", `flow "${id}" already exists`, { flowId: id });
+    if (existing?.deployedVersion !== undefined) throw new AiotError("FLOW_DEPLOYED", `flow "${id}" runs version ${existing.deployedVersion}`, { flowId: id });
+    const latest = checked.versions.at(-1)!;
+    const record: FlowRecord = { id, name: latest.document.name, createdAt: checked.flow.createdAt, updatedAt: checked.flow.updatedAt, latestVersion: latest.version };
+    // Delete first, so a replaced flow moves to the end of the list as in flows.json.
+    this.flows.delete(id);
+    this.flows.set(id, record);
+    this.versions.set(id, structuredClone(checked.versions));
+    this.deployments = this.deployments.filter((d) => d.flowId !== id);
+    return record;
+  }
+
+  private versionsOf(flowId: string): FlowVersion[] {
+    return this.versions.get(checkFlowId(flowId)) ?? [];
+  }
+
+  private requireFlow(flowId: string): FlowRecord {
+    const flow = this.getFlow(flowId);
+    if (!flow) throw new AiotError("FLOW_NOT_FOUND", `no flow "${flowId}"`, { flowId });
+    return flow;
+  }
+
+  private requireVersion(flowId: string, version: number): FlowRecord {
+    const flow = this.requireFlow(flowId);
+    if (!Number.isInteger(version) || version < 1 || version > flow.latestVersion) {
+      throw new AiotError("VERSION_NOT_FOUND", `flow "${flowId}" has no version ${version}`, { flowId, version });
+    }
     return flow;
   }
 }
 
+const infoOf = ({ document: _document, ...info }: FlowVersion): FlowVersionInfo => info;
+const emptyFlow = (id: string): FlowDocument => ({ format: "aiotflow/flow@1", id, name: "", nodes: [], edges: [], connections: {} });
 export class MemoryUserStore implements UserStore {
   private readonly users = new Map<string, { record: UserRecord; password: string }>();
   private readonly tokens = new Map<string, TokenInfo>();
@@ -178,15 +208,17 @@ export class MemoryAuditLog implements AuditLog {
   readonly records: AuditRecord[] = [];
 
   async append(entry: Omit<AuditRecord, "seq" | "at" | "prev" | "hash">): Promise<AuditRecord> {
-    const unsealed = { ...entry, seq: this.records.length + 1, at: now(), prev: this.records.at(-1)?.hash ?? "" };
-    const record = { ...unsealed, hash: contentHash(unsealed) };
+    // Through JSON as the real log writes it: a field given as undefined is left out.
+    const unsealed = JSON.parse(JSON.stringify({ ...entry, seq: this.records.length + 1, at: now(), prev: this.records.at(-1)?.hash ?? "" })) as Omit<AuditRecord, "hash">;
+    const record: AuditRecord = { ...unsealed, hash: contentHash(unsealed) };
     this.records.push(record);
     return record;
   }
 
   /** As the JSONL log: after `since`, the first `limit`; without `since`, the last `limit`. Oldest first. */
   list(options: { since?: number; limit?: number } = {}): AuditRecord[] {
-    const { since, limit = Infinity } = options;
+    const { since } = options;
+    const limit = Math.max(0, options.limit ?? Infinity);
     if (since !== undefined) return this.records.filter((r) => r.seq > since).slice(0, limit);
     return this.records.slice(Math.max(0, this.records.length - limit));
   }
@@ -196,9 +228,16 @@ export class MemoryAuditLog implements AuditLog {
   }
 }
 
+const SECRET_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+
 export class MemorySecretStore implements SecretStore {
   private readonly values = new Map<string, { value: string; updatedAt: string }>();
-  set = async (name: string, value: string) => void this.values.set(name, { value, updatedAt: now() });
+  async set(name: string, value: string): Promise<void> {
+    if (!SECRET_NAME.test(name)) throw new AiotError("SECRET_NAME_INVALID", `invalid secret name ${JSON.stringify(name.slice(0, 64))}`, { path: "name" });
+    // Delete first: a secret set again moves to the end of the list, as in secrets.json.
+    this.values.delete(name);
+    this.values.set(name, { value, updatedAt: now() });
+  }
   get = (name: string) => this.values.get(name)?.value;
   has = (name: string) => this.values.has(name);
   list = () => [...this.values].map(([name, { updatedAt }]) => ({ name, updatedAt }));

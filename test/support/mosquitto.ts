@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection, createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SubscriptionLog } from "./subscription-log.ts";
 
 export const MOSQUITTO = "/usr/sbin/mosquitto";
 
@@ -11,8 +12,12 @@ export interface Mosquitto {
   readonly url: string;
   readonly dir: string;
   readonly pid: number;
+  /** Subscriptions granted since this broker process started, read from its subscribe log. */
+  readonly subscriptions: SubscriptionLog;
   /** Stops this broker by its PID and removes its directory. */
   stop(): Promise<void>;
+  /** Kills this broker with SIGKILL (a crash: nothing saved since its last autosave); keeps a persistDir. */
+  kill(): Promise<void>;
 }
 
 export interface MosquittoOptions {
@@ -23,6 +28,11 @@ export interface MosquittoOptions {
   readonly port?: number;
   /** Keep sessions and queued messages in this directory across a stop and a restart. */
   readonly persistDir?: string;
+  /**
+   * With persistDir: save the session store after (about) every change instead of only at shutdown
+   * (`autosave_on_changes true`, `autosave_interval 1`), so even a kill -9 keeps queued messages.
+   */
+  readonly saveEveryChange?: boolean;
 }
 
 export async function freePort(): Promise<number> {
@@ -37,8 +47,9 @@ export async function freePort(): Promise<number> {
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mosquitto> {
   const dir = options.persistDir ?? mkdtempSync(join(tmpdir(), "mosquitto-"));
   const port = options.port ?? (await freePort());
-  const persistence = options.persistDir ? ["persistence true", `persistence_location ${dir}/`] : ["persistence false"];
-  const lines = [`listener ${port} 127.0.0.1`, ...persistence, "user root", "max_queued_messages 100000", "log_dest stderr", "log_type error"];
+  const autosave = options.saveEveryChange ? ["autosave_on_changes true", "autosave_interval 1"] : [];
+  const persistence = options.persistDir ? ["persistence true", `persistence_location ${dir}/`, ...autosave] : ["persistence false"];
+  const lines = [`listener ${port} 127.0.0.1`, ...persistence, "user root", "max_queued_messages 100000", "log_dest stderr", "log_type error", "log_type subscribe"];
   if (options.users) {
     const file = join(dir, "passwd");
     writeFileSync(file, "");
@@ -51,7 +62,18 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   writeFileSync(join(dir, "mosquitto.conf"), `${lines.join("\n")}\n`);
   const child: ChildProcess = spawn(MOSQUITTO, ["-c", join(dir, "mosquitto.conf")], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => void (stderr += chunk.toString()));
+  let partial = "";
+  const subscriptions = new SubscriptionLog();
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+    const lines = (partial + chunk.toString()).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      // Mosquitto writes "<time>: <client id> <qos> <filter>" once the subscription is added, before its SUBACK.
+      const granted = /^\d+: (\S+) [012] (.+)$/.exec(line);
+      if (granted) subscriptions.record(granted[1]!, granted[2]!);
+    }
+  });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const deadline = Date.now() + 5_000;
   while (!(await accepts(port))) {
@@ -67,6 +89,14 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     url: `${options.tls ? "mqtts" : "mqtt"}://127.0.0.1:${port}`,
     dir,
     pid: child.pid!,
+    subscriptions,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) {
+        process.kill(child.pid!, "SIGKILL");
+        await exited;
+      }
+      if (!options.persistDir) rmSync(dir, { recursive: true, force: true });
+    },
     async stop() {
       if (child.exitCode === null) {
         process.kill(child.pid!, "SIGTERM");

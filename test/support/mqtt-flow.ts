@@ -34,14 +34,8 @@ export async function flowEngine(nodes: readonly AnyNodeDefinition[], options: {
   };
 }
 
-/** Polls `condition` every 10 ms; fails after `ms` (a network wait, not a timing assertion). */
-export async function until(condition: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** Kept here for the tests that import it with the flow helpers. */
+export { until } from "./wait.ts";
 
 export function flow(id: string, connections: FlowDocument["connections"], nodes: Array<{ id: string; type: string; config?: Record<string, unknown> }>, edges: Array<[string, string, string?]>): FlowDocument {
   return {

@@ -3,6 +3,7 @@
  * 100 ms, a writable Setpoint, a writable Int32 Mode, and OutletPressure, an AnalogItem with an EURange of
  * 0..10 bar for percent deadbands, changed only by `set`) on a free loopback port. Certificates live under
  * the temp dir (never ~/.config); anonymous and user/password logins; security None and Basic256Sha256.
+ * `sampled` tells when a subscription has sampled a value, so a test waits for that, not for a time.
  *
  * @example
  * const server = await startOpcuaServer();
@@ -13,6 +14,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  type DataValue,
+  type ISessionContext,
   DataType,
   MessageSecurityMode,
   OPCUACertificateManager,
@@ -35,6 +38,11 @@ export interface OpcuaTestServer {
   nodeId(name: "Speed" | "Vibration" | "Temperature" | "Setpoint" | "Mode" | "OutletPressure"): string;
   /** Pushes a value with a status code (for quality tests); the ticking signals keep their own values. */
   set(name: "Speed" | "Vibration" | "Temperature" | "OutletPressure", value: number, status?: StatusCode): void;
+  /**
+   * Resolves once a monitored item sampled `name` reading `value` (its data change filter has then
+   * judged the value): a value set between two samples is never seen by a sampling subscription.
+   */
+  sampled(name: "Speed" | "Vibration" | "Temperature" | "OutletPressure", value: number): Promise<void>;
   /** The Setpoint as last written by a client. */
   setpoint(): number;
   /** Stops listening (clients see the link break); `start()` brings a new server up on the same port. */
@@ -65,6 +73,13 @@ export async function startOpcuaServer(options: { trustClients?: boolean } = {})
   let namespaceIndex = 1;
   let setpoint = 1450;
   const variables = new Map<string, UAVariable>();
+  const samplesAwaited: Array<{ name: string; value: number; resolve: () => void }> = [];
+  const onSample = (name: string, value: unknown) => {
+    for (const waiter of samplesAwaited.filter((w) => w.name === name && w.value === value)) {
+      samplesAwaited.splice(samplesAwaited.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  };
 
   async function start(): Promise<void> {
     const serverCertificateManager = new OPCUACertificateManager({ rootFolder: pki, automaticallyAcceptUnknownCertificate: options.trustClients ?? true });
@@ -114,6 +129,7 @@ export async function startOpcuaServer(options: { trustClients?: boolean } = {})
       engineeringUnitsRange: { low: 0, high: 10 }, accessLevel: "CurrentRead", userAccessLevel: "CurrentRead",
       value: new Variant({ dataType: DataType.Double, value: 4 }),
     }));
+    for (const [name, variable] of variables) reportSamples(variable, (value) => onSample(name, value));
     await next.start();
     server = next;
     let tick = 0;
@@ -140,6 +156,7 @@ export async function startOpcuaServer(options: { trustClients?: boolean } = {})
     set(name, value, status = StatusCodes.Good) {
       variables.get(name)!.setValueFromSource(new Variant({ dataType: DataType.Double, value }), status);
     },
+    sampled: (name, value) => new Promise<void>((resolve) => void samplesAwaited.push({ name, value, resolve })),
     setpoint: () => setpoint,
     stop,
     start,
@@ -147,4 +164,24 @@ export async function startOpcuaServer(options: { trustClients?: boolean } = {})
       await stop();
     },
   };
+}
+
+type ReadValue = (context: ISessionContext | null, callback?: (error: Error | null, dataValue?: DataValue) => void) => unknown;
+
+/**
+ * A sampling monitored item reads its variable with `readValueAsync(context, callback)` and applies
+ * its filter in the callback; this calls `report` with the value read right after that. node-opcua
+ * picks the promise or the callback form by argument count, so each form is passed on as it came.
+ */
+function reportSamples(variable: UAVariable, report: (value: unknown) => void): void {
+  // The overloads of readValueAsync cannot be forwarded as one typed signature.
+  const read = variable.readValueAsync.bind(variable) as unknown as ReadValue;
+  const readValueAsync: ReadValue = (context, callback) => {
+    if (callback === undefined) return read(context);
+    return read(context, (error, dataValue) => {
+      callback(error, dataValue);
+      if (!error && dataValue) report(dataValue.value.value);
+    });
+  };
+  Object.assign(variable, { readValueAsync });
 }

@@ -43,6 +43,8 @@ export interface CatalogNode {
   readonly config: JsonSchema;
   readonly inputs: Readonly<Record<string, PortInfo>>;
   readonly outputs: Readonly<Record<string, PortInfo>>;
+  /** May sit in a loop (it delays or drops): the wiring advice never offers it as a converter. */
+  readonly loopSafe?: boolean;
   readonly examples: ReadonlyArray<{ readonly title: string; readonly description?: string; readonly config: Record<string, unknown> }>;
 }
 

@@ -59,6 +59,7 @@ export class FieldCopier {
   private last: Shape | undefined;
 
   constructor(private readonly extras: readonly string[]) {
+    // A plain RangeError: the extras are fixed in this node's code, never taken from a user's config.
     if (extras.length > 3) throw new RangeError("FieldCopier takes at most three extra fields");
   }
 

@@ -27,14 +27,18 @@ describe("mqtt subscriptions", () => {
     const got: string[] = [];
     let release: () => void = () => {};
     let saturated = false;
+    /** Packets that reached the gate while the node was saturated: read off the socket, then held. */
+    let held = 0;
+    const subscribed = broker.subscriptions.next("bp/#");
     const undo = subscribe(client, "bp/#", 1, (_topic, body) => {
       got.push(body.toString());
       saturated = true; // the flow said "no more" on the first message
-    }, () => (saturated ? new Promise<void>((resolve) => (release = () => { saturated = false; resolve(); })) : undefined), (error) => assert.fail(error));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    }, () => (saturated ? (held++, new Promise<void>((resolve) => (release = () => { saturated = false; resolve(); }))) : undefined), (error) => assert.fail(error));
+    await subscribed;
     for (const n of ["1", "2", "3"]) await publisher.publishAsync("bp/x", n, { qos: 1 });
     await until(() => got.length === 1, "the first message");
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The second message has come in and waits at the gate: it is held, not handed on.
+    await until(() => held === 1, "the second message held while saturated");
     assert.deepEqual(got, ["1"], "nothing more is read while saturated");
     release();
     await until(() => got.length === 2, "the second message");
@@ -49,15 +53,31 @@ describe("mqtt subscriptions", () => {
   it("lets two subscriptions share a client, each seeing only its own topics", async () => {
     const a: string[] = [];
     const b: string[] = [];
+    const subscribed = Promise.all([broker.subscriptions.next("share/a/+"), broker.subscriptions.next("share/#")]);
     const undoA = subscribe(client, "share/a/+", 0, (topic) => void a.push(topic), () => undefined, (e) => assert.fail(e));
     const undoB = subscribe(client, "share/#", 0, (topic) => void b.push(topic), () => undefined, (e) => assert.fail(e));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await subscribed;
     await publisher.publishAsync("share/a/1", "x", { qos: 1 });
     await publisher.publishAsync("share/b/1", "x", { qos: 1 });
     await until(() => b.length === 2, "both on the wide filter");
     assert.deepEqual(a, ["share/a/1"]);
     undoA();
     undoB();
+  });
+
+  it("reports a subscription the broker refuses as MQTT_SUBSCRIBE_REFUSED, naming the filter", async () => {
+    const guarded = await startAedes({ beforeListen: async (b) => void (b.authorizeSubscribe = (_client, sub, done) => done(null, sub.topic.startsWith("denied/") ? null : sub)) });
+    const own = await mqtt.connectAsync(guarded.url, { reconnectPeriod: 0 });
+    try {
+      const refusals: Error[] = [];
+      const undo = subscribe(own, "denied/#", 1, () => assert.fail("nothing is delivered"), () => undefined, (error) => void refusals.push(error));
+      await until(() => refusals.length === 1, "the refusal");
+      undo();
+      assert.throws(() => { throw refusals[0]; }, { code: "MQTT_SUBSCRIBE_REFUSED", details: { filter: "denied/#", reasonCode: 128 }, message: /^the broker refused the subscription to "denied\/#" \(Subscribe error: / });
+    } finally {
+      await own.endAsync();
+      await guarded.close();
+    }
   });
 
   it("matches topics as MQTT does", () => {

@@ -3,6 +3,7 @@
  * `site`, `id` and `signal` from each topic; `{rest#}` as the last level matches the rest (`#`).
  * The same placeholders fill output topics and keys (`{id}`, `plant/{site}/alarms/{key}`).
  */
+import { AiotError } from "../../../runtime/sdk/index.ts";
 
 export interface TopicTemplate {
   /** The subscription filter, with `+` and `#` for the placeholders. */
@@ -14,7 +15,9 @@ export interface TopicTemplate {
 
 const PLACEHOLDER = /^\{([A-Za-z_][\w]*)(#?)\}$/;
 
-/** Parses a template or a plain filter; throws a message naming the bad level. */
+const invalid = (problem: string) => new AiotError("MQTT_TOPIC_TEMPLATE_INVALID", problem);
+
+/** Parses a template or a plain filter; throws MQTT_TOPIC_TEMPLATE_INVALID naming the bad level (the node's check() adds the field's path). */
 export function parseTopicTemplate(template: string): TopicTemplate {
   const shared = /^\$share\/[^/]+\//.exec(template)?.[0] ?? "";
   const levels = template.slice(shared.length).split("/");
@@ -24,14 +27,14 @@ export function parseTopicTemplate(template: string): TopicTemplate {
     const last = i === levels.length - 1;
     if (placeholder) {
       const [, name, rest] = placeholder;
-      if (names.includes(name!)) throw new Error(`placeholder {${name}} appears twice`);
-      if (rest && !last) throw new Error(`{${name}#} must be the last level`);
+      if (names.includes(name!)) throw invalid(`placeholder {${name}} appears twice`);
+      if (rest && !last) throw invalid(`{${name}#} must be the last level`);
       names.push(name!);
       return { name: name!, rest: rest === "#" };
     }
-    if (/[{}]/.test(level)) throw new Error(`level "${level}" mixes a placeholder with text; a placeholder fills a whole level`);
-    if (level === "#" && !last) throw new Error(`"#" must be the last level`);
-    if (level !== "+" && level !== "#" && /[+#]/.test(level)) throw new Error(`level "${level}": + and # must fill a whole level`);
+    if (/[{}]/.test(level)) throw invalid(`level "${level}" mixes a placeholder with text; a placeholder fills a whole level`);
+    if (level === "#" && !last) throw invalid(`"#" must be the last level`);
+    if (level !== "+" && level !== "#" && /[+#]/.test(level)) throw invalid(`level "${level}": + and # must fill a whole level`);
     return { literal: level };
   });
   const filter = shared + parts.map((p) => ("name" in p ? (p.rest ? "#" : "+") : p.literal)).join("/");

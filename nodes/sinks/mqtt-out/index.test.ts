@@ -8,6 +8,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { configOf } from "../../../runtime/sdk/index.ts";
 import { startAedes, type AedesBroker } from "../../../test/support/aedes.ts";
 import { flow, flowEngine, until } from "../../../test/support/mqtt-flow.ts";
+import { within } from "../../../test/support/wait.ts";
 import mqttOut from "./index.ts";
 
 describe("mqtt-out", () => {
@@ -72,16 +73,27 @@ describe("mqtt-out", () => {
 
   it("loses nothing at QoS 1 when the broker dies mid-stream, and delivers in order after it is back", async () => {
     const seen: number[] = [];
+    let midStream = () => {};
+    const reachedMidStream = new Promise<void>((resolve) => (midStream = resolve));
     const record = (b: Aedes) => new Promise<void>((resolve) => b.subscribe("out/seq", (packet, cb) => {
       seen.push((JSON.parse(packet.payload.toString()) as { i: number }).i);
+      if (seen.length === 50) midStream();
       cb();
     }, resolve));
-    const own = await startAedes({ beforeListen: record });
+    // The first broker takes 50 messages and leaves the rest unanswered (no PUBACK), then dies. aedes
+    // acknowledges before it hands a message on: one that died mid-hand-over would lose acknowledged ones.
+    let taken = 0;
+    const own = await startAedes({
+      beforeListen: async (b) => {
+        await record(b);
+        b.authorizePublish = (_client, packet, done) => void (packet.topic !== "out/seq" || taken++ < 50 ? done(null) : undefined);
+      },
+    });
     const t = await deployOut("outage", { topic: "out/seq", qos: 1 }, own.url);
     const port = own.port;
     for (let i = 0; i < 300; i++) t.send({ topic: "x", payload: { i } });
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    await own.close(); // mid-stream: some of the 300 may still be unacknowledged
+    await within(reachedMidStream, "the first 50 of 300 at the broker");
+    await own.close(); // mid-stream: 250 of the 300 are unacknowledged
     await until(() => t.statuses.at(-1)?.status.state === "reconnecting", "reconnecting");
     for (let i = 300; i < 800; i++) t.send({ topic: "x", payload: { i } });
     // Both brokers have an in-process subscriber before they listen, so nothing can slip past it.

@@ -39,6 +39,26 @@ const chirpstackUplink = (object: Record<string, unknown> | undefined, data = "C
   txInfo: { frequency: 868300000, modulation: { lora: { bandwidth: 125000, spreadingFactor: 7, codeRate: "CR_4_5" } } },
 });
 
+/** ChirpStack v4 events other than `up` (JSON marshaler): the fields each type adds to the envelope. */
+const chirpstackEvents: Array<[kind: string, fields: Record<string, unknown>, payload: Record<string, unknown>]> = [
+  ["status", { margin: 7, externalPowerSource: false, batteryLevelUnavailable: false, batteryLevel: 87.5 }, { margin: 7, externalPowerSource: false, batteryLevelUnavailable: false, batteryLevel: 87.5 }],
+  ["join", { devAddr: "01e2f3a4", regionConfigId: "eu868" }, { devAddr: "01e2f3a4" }],
+  ["ack", { queueItemId: "2b3fa2d8-0f7c-4f4e-9c3a-1f0e5e4c2b1a", acknowledged: true, fCntDown: 12 }, { queueItemId: "2b3fa2d8-0f7c-4f4e-9c3a-1f0e5e4c2b1a", acknowledged: true, fCntDown: 12 }],
+  ["txack", { downlinkId: 3297329431, queueItemId: "2b3fa2d8-0f7c-4f4e-9c3a-1f0e5e4c2b1a", fCntDown: 12, gatewayId: "0016c001f153a14c", txInfo: { frequency: 869525000 } },
+    { downlinkId: 3297329431, queueItemId: "2b3fa2d8-0f7c-4f4e-9c3a-1f0e5e4c2b1a", fCntDown: 12, gatewayId: "0016c001f153a14c" }],
+  ["log", { level: "ERROR", code: "UPLINK_CODEC", description: "TypeError: bytes is undefined", context: {} }, { level: "ERROR", code: "UPLINK_CODEC", description: "TypeError: bytes is undefined", context: {} }],
+  ["location", { location: { latitude: 52.3676, longitude: 4.9041, source: "GEO_RESOLVER_TDOA", accuracy: 25 } }, { latitude: 52.3676, longitude: 4.9041, accuracy: 25, source: "GEO_RESOLVER_TDOA" }],
+  ["integration", { integrationName: "loracloud", eventType: "modem_UplinkResponse", object: { result: { position_solution: { llh: [52.3676, 4.9041, 0] } } } },
+    { integrationName: "loracloud", eventType: "modem_UplinkResponse", object: { result: { position_solution: { llh: [52.3676, 4.9041, 0] } } } }],
+];
+const chirpstackEvent = (fields: Record<string, unknown>) => {
+  const { deduplicationId, time, deviceInfo } = chirpstackUplink(undefined);
+  return { deduplicationId, time, deviceInfo, ...fields };
+};
+const csTopic = (type: string) => `application/17c8/device/0101010101010101/event/${type}`;
+/** A The Things Stack storage integration answer streams one `{ "result": <uplink> }` per line. */
+const storageLines = (...items: unknown[]) => items.map((item) => (typeof item === "string" ? item : JSON.stringify({ result: item }))).join("\n");
+
 describe("lorawan-in", () => {
   let broker: AedesBroker;
   let publisher: MqttClient;
@@ -57,14 +77,17 @@ describe("lorawan-in", () => {
 
   async function deploy(id: string, config: Record<string, unknown>) {
     const t = await flowEngine([lorawanIn]);
+    const subscribed = broker.subscriptions.next("#");
     await t.engine.deploy(flow(id, { ns: { type: "mqtt-broker", config: { url: broker.url } } },
-      [{ id: "lw", type: "lorawan-in", config: { connection: "ns", topic: "#", ...config } }, { id: "got", type: "test-sink" }, { id: "errors", type: "test-sink" }],
-      [["lw", "got"], ["lw", "errors", "error"]]));
+      [{ id: "lw", type: "lorawan-in", config: { connection: "ns", topic: "#", ...config } }, { id: "got", type: "test-sink" }, { id: "errors", type: "test-sink" }, { id: "events", type: "test-sink" }],
+      [["lw", "got"], ["lw", "errors", "error"], ["lw", "events", "events"]]));
     await until(() => t.statuses.some((s) => s.status.state === "running"), "connected");
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await subscribed; // made after the CONNACK: publishing before it would reach nobody
     return t;
   }
   const publish = (topic: string, body: unknown) => publisher.publishAsync(topic, typeof body === "string" ? body : JSON.stringify(body), { qos: 1 });
+  const counters = (t: { engine: { metrics(): Array<{ node: string; counters: Record<string, number> }> } }) => t.engine.metrics().find((m) => m.node === "lw")!.counters;
+  const codes = (t: { received(sink: string): Array<{ payload: unknown }> }) => t.received("errors").map((m) => (m.payload as { code: string }).code);
 
   it("reads TTS v3 and ChirpStack v4 uplinks decoded by the network server, with radio metadata", async () => {
     const t = await deploy("decoded", {});
@@ -118,7 +141,86 @@ describe("lorawan-in", () => {
     await t.close();
   });
 
+  const topics: Array<[string, string, (kind: string) => string]> = [
+    ["named by the topic", "events-by-topic", csTopic],
+    ["told by their fields on a topic without the type", "events-by-shape", () => "chirpstack/all-events"],
+  ];
+  for (const [how, id, topicOf] of topics) {
+    it(`sends ChirpStack events ${how} to the events port with their kind and fields; only up is a reading`, async () => {
+      const t = await deploy(id, { network: "chirpstack" });
+      for (const [kind, fields] of chirpstackEvents) await publish(topicOf(kind), chirpstackEvent(fields));
+      await publish(topicOf("up"), chirpstackUplink({ vibration: 1.9 }));
+      await until(() => t.received("got").length === 1, "the uplink");
+      assert.deepEqual(t.received("got")[0]!.payload, { vibration: 1.9 });
+      assert.deepEqual(t.received("events").map((m) => m.payload), chirpstackEvents.map(([kind, , payload]) => ({ kind, ...payload })));
+      const status = t.received("events")[0]!;
+      assert.deepEqual([status.key, status.ts, status.meta], ["0101010101010101", Date.parse("2026-01-01T00:00:02Z"), { source: "lw", lorawan: { network: "chirpstack", devEui: "0101010101010101", event: "status" } }]);
+      assert.deepEqual(t.received("errors"), []);
+      await t.close();
+    });
+  }
+
+  it("ignores non-uplink events when told to, counting each kind", async () => {
+    const t = await deploy("ignored", { events: "ignore" });
+    for (const [kind, fields] of [...chirpstackEvents, chirpstackEvents[0]!]) await publish(csTopic(kind), chirpstackEvent(fields));
+    await publish(csTopic("up"), chirpstackUplink({ vibration: 1.9 }));
+    await until(() => t.received("got").length === 1, "the uplink after the events");
+    assert.deepEqual(t.received("events"), []);
+    const ignored = Object.entries(counters(t)).filter(([name]) => name.startsWith("ignored_"));
+    assert.deepEqual(Object.fromEntries(ignored), { ignored_status: 2, ignored_join: 1, ignored_ack: 1, ignored_txack: 1, ignored_log: 1, ignored_location: 1, ignored_integration: 1 });
+    await t.close();
+  });
+
+  it("refuses a malformed event with LORAWAN_EVENT_INVALID and reads the next message", async () => {
+    const t = await deploy("bad-event", {});
+    await publish(csTopic("status"), chirpstackEvent({ margin: "high", batteryLevel: 80 }));
+    await publish(csTopic("status"), chirpstackEvent({ margin: 3, batteryLevel: 80 }));
+    await until(() => t.received("errors").length === 1 && t.received("events").length === 1, "one error, then the event");
+    assert.match((t.received("errors")[0]!.payload as { message: string }).message, /event\/status: status event from 0101010101010101: margin is not a number$/);
+    assert.deepEqual(codes(t), ["LORAWAN_EVENT_INVALID"]);
+    assert.equal(counters(t)["event_invalid"], 1);
+    await t.close();
+  });
+
+  const batches: Array<[string, string, string]> = [
+    ["a JSON array of uplinks", "batch-array", JSON.stringify([ttsUplink({ level: 1 }), { ...ttsUplink({ level: 2 }), end_device_ids: {} }, ttsUplink({ level: 3 })])],
+    ["the storage integration's JSON lines", "batch-lines", storageLines(ttsUplink({ level: 1 }), "{ broken", ttsUplink({ level: 3 }))],
+  ];
+  for (const [name, id, body] of batches) {
+    it(`reads ${name} one reading per element; a bad element is one error and the rest go through`, async () => {
+      const t = await deploy(id, {});
+      await publish("v3/plant-north@ttn/storage", body);
+      await publish("v3/plant-north@ttn/devices/pump-7-vib/up", ttsUplink({ level: 4 }));
+      await until(() => t.received("got").length === 3, "three readings");
+      assert.deepEqual(t.received("got").map((m) => m.payload), [{ level: 1 }, { level: 3 }, { level: 4 }]);
+      assert.deepEqual(codes(t), ["LORAWAN_UPLINK_INVALID"]);
+      const error = t.received("errors")[0]!.payload as { message: string; index: number };
+      assert.deepEqual([error.index, error.message.startsWith("v3/plant-north@ttn/storage[1]: ")], [1, true]);
+      await t.close();
+    });
+  }
+
+  it("reads at most maxBatch elements of one message, reporting and counting the rest", async () => {
+    const t = await deploy("capped", { maxBatch: 2 });
+    await publish("v3/a/storage", [ttsUplink({ level: 1 }), ttsUplink({ level: 2 }), ttsUplink({ level: 3 }), ttsUplink({ level: 4 })]);
+    await publish("v3/a/devices/pump-7-vib/up", ttsUplink({ level: 5 }));
+    await until(() => t.received("got").length === 3, "two of the batch and the next uplink");
+    assert.deepEqual(t.received("got").map((m) => m.payload), [{ level: 1 }, { level: 2 }, { level: 5 }]);
+    assert.deepEqual(codes(t), ["LORAWAN_BATCH_TOO_LARGE"]);
+    assert.match((t.received("errors")[0]!.payload as { message: string }).message, /4 elements, more than maxBatch \(2\); the last 2 were dropped/);
+    assert.deepEqual([counters(t)["batch_too_large"], counters(t)["batch_dropped"]], [1, 2]);
+    await t.close();
+  });
+
   it("refuses an expression decoder that does not compile", () => {
     assert.throws(() => configOf(lorawanIn, { connection: "ns", decoder: { kind: "expression", fields: { t: "byte0 +" } } }), { code: "NODE_CONFIG_INVALID", details: { path: "config.decoder.fields.t", nodeType: "lorawan-in" } });
+  });
+
+  it("refuses a malformed topic template, naming the level and MQTT_TOPIC_TEMPLATE_INVALID", () => {
+    assert.throws(() => configOf(lorawanIn, { connection: "ns", topic: "v3/#/up" }), {
+      code: "NODE_CONFIG_INVALID",
+      details: { path: "config.topic", nodeType: "lorawan-in" },
+      message: /"#" must be the last level \[MQTT_TOPIC_TEMPLATE_INVALID\]/,
+    });
   });
 });

@@ -32,11 +32,12 @@ describe("sources with assets: true", () => {
 
   async function deploy(id: string, withRegistry = true) {
     const t = await flowEngine([mqttIn], withRegistry ? { services: services(provide(ASSETS, registry)) } : {});
+    const subscribed = broker.subscriptions.next(`${id}/+`);
     await t.engine.deploy(flow(id, { broker: { type: "mqtt-broker", config: { url: broker.url } } },
       [{ id: "in", type: "mqtt-in", config: { connection: "broker", topic: `${id}/{device}`, key: "{device}", assets: true } }, { id: "got", type: "test-sink" }],
       [["in", "got"]]));
-    await until(() => t.statuses.some((s) => s.status.state === "running"), "the subscription");
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the SUBACK follows the CONNACK
+    await until(() => t.statuses.some((s) => s.status.state === "running"), "the connection");
+    await subscribed; // made after the CONNACK: publishing before it would reach nobody
     return t;
   }
 

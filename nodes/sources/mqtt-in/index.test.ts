@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import mqtt, { type MqttClient } from "mqtt";
-import { configOf } from "../../../runtime/sdk/index.ts";
+import { configOf, type Logger } from "../../../runtime/sdk/index.ts";
+import { ConnectionSupervisor, loadConnectionTypes, withConnections } from "../../../runtime/connections/index.ts";
+import { Engine } from "../../../runtime/core/engine.ts";
 import { startAedes, type AedesBroker } from "../../../test/support/aedes.ts";
 import { flow, flowEngine, until } from "../../../test/support/mqtt-flow.ts";
+import { parseTopicTemplate } from "../../lib/mqtt/topic-template.ts";
 import mqttIn from "./index.ts";
 import { encodeSparkplug } from "./sparkplug.ts";
 
@@ -23,14 +26,15 @@ describe("mqtt-in", () => {
     it(`accepts its example "${example.title}"`, () => assert.ok(configOf(mqttIn, example.config)));
   }
 
-  /** Deploys mqtt-in -> sink "got" (and its error port -> "errors", status -> "events"). */
-  async function deployIn(id: string, config: Record<string, unknown>, url = broker.url) {
+  /** Deploys mqtt-in -> sink "got" (and its error port -> "errors", status -> "events"); returns once `on` granted its subscription. */
+  async function deployIn(id: string, config: Record<string, unknown> & { topic: string }, on = broker) {
     const t = await flowEngine([mqttIn]);
-    await t.engine.deploy(flow(id, { broker: { type: "mqtt-broker", config: { url } } },
+    const subscribed = on.subscriptions.next(parseTopicTemplate(config.topic).filter);
+    await t.engine.deploy(flow(id, { broker: { type: "mqtt-broker", config: { url: on.url } } },
       [{ id: "in", type: "mqtt-in", config: { connection: "broker", ...config } }, { id: "got", type: "test-sink" }, { id: "errors", type: "test-sink" }, { id: "events", type: "test-sink" }],
       [["in", "got"], ["in", "errors", "error"], ["in", "events", "status"]]));
-    await until(() => t.statuses.some((s) => s.status.state === "running"), "the subscription");
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the SUBACK follows the CONNACK
+    await until(() => t.statuses.some((s) => s.status.state === "running"), "the connection");
+    await subscribed; // made after the CONNACK: publishing before it would reach nobody
     return t;
   }
 
@@ -124,20 +128,40 @@ describe("mqtt-in", () => {
 
   it("resubscribes after the broker dies and comes back; the status goes reconnecting -> connected", async () => {
     const own = await startAedes();
-    const t = await deployIn("dies", { topic: "s/#", qos: 1 }, own.url);
+    const t = await deployIn("dies", { topic: "s/#", qos: 1 }, own);
     const port = own.port;
     await own.close();
     await until(() => t.statuses.at(-1)?.status.state === "reconnecting", "reconnecting");
     assert.match(t.statuses.at(-1)!.status.text!, /broker: .*retrying in/);
     const back = await startAedes({ port });
     await until(() => t.statuses.at(-1)?.status.state === "running", "connected again");
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await back.subscriptions.granted("s/#");
     const client = await mqtt.connectAsync(back.url, { reconnectPeriod: 0 });
     await client.publishAsync("s/x", JSON.stringify({ v: 1 }), { qos: 1 });
     await until(() => t.received("got").length === 1, "a reading after the comeback");
     await client.endAsync();
     await t.close();
     await back.close();
+  });
+
+  it("logs a subscription the broker refuses as MQTT_SUBSCRIBE_REFUSED and shows it in its status", async () => {
+    const guarded = await startAedes({ beforeListen: async (b) => void (b.authorizeSubscribe = (_client, sub, done) => done(null, sub.topic.startsWith("secret/") ? null : sub)) });
+    const logged: Array<{ message: string; code: unknown }> = [];
+    const logger: Logger = { debug() {}, info() {}, warn() {}, error: (message, fields) => void logged.push({ message, code: fields?.["code"] }) };
+    const connections = new ConnectionSupervisor({ types: await loadConnectionTypes() });
+    const engine = new Engine({ catalog: new Map([["mqtt-in", mqttIn]]), connections, services: withConnections(undefined, connections), logger });
+    const statuses: string[] = [];
+    engine.on("status", (e) => void (e.status.state === "error" && statuses.push(e.status.text ?? "")));
+    try {
+      await engine.deploy(flow("refused", { broker: { type: "mqtt-broker", config: { url: guarded.url } } }, [{ id: "in", type: "mqtt-in", config: { connection: "broker", topic: "secret/{id}" } }], []));
+      await until(() => logged.length > 0 && statuses.length > 0, "the refusal");
+      assert.deepEqual(logged[0], { message: 'subscribing to secret/+: the broker refused the subscription to "secret/+" (Subscribe error: Unspecified error)', code: "MQTT_SUBSCRIBE_REFUSED" });
+      assert.match(statuses[0]!, /refused the subscription to "secret\/\+"/);
+    } finally {
+      await engine.stop();
+      await connections.close();
+      await guarded.close();
+    }
   });
 
   it("reports refused credentials as failed, with the coded reason", async () => {

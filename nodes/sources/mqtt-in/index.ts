@@ -3,6 +3,7 @@ import {
   Config,
   defineNode,
   errorMessage,
+  isAiotError,
   isRecord,
   Type,
   type Message,
@@ -12,8 +13,10 @@ import type { IPublishPacket } from "mqtt";
 import { MQTT_BROKER } from "../../../runtime/sdk/mqtt.ts";
 import { emitError } from "../../lib/sources/emit-error.ts";
 import { subscribe } from "../../lib/mqtt/subscription.ts";
+import type { Receipt } from "../../lib/mqtt/receipts.ts";
+import { SafeAcks } from "../../lib/mqtt/safe-acks.ts";
 import { ASSETS_DOCS, assetStamper, AssetsOption } from "../../lib/assets/asset-stamp.ts";
-import { parseSparkplugTopic, SparkplugState } from "./sparkplug.ts";
+import { parseSparkplugTopic, SequenceWatch, SparkplugState } from "./sparkplug.ts";
 import { compileTemplate, parseTopicTemplate, placeholders } from "../../lib/mqtt/topic-template.ts";
 
 /** MQTT 5 user properties (a publisher's correlation id, line, shift) go along in `meta.mqtt`; 3.1.1 has none. */
@@ -48,11 +51,22 @@ template (an extra or missing level) is not delivered by the broker at all, so n
 
 **Formats**: \`json\` (an object, or any value when \`field\` wraps it), \`number\`, \`text\`, \`sparkplug\` (Sparkplug B
 protobuf on \`spBv1.0/#\`: NBIRTH/DBIRTH aliases resolve NDATA/DDATA metrics; NDEATH/DDEATH send an \`offline\` event
-on \`status\`, BIRTHs an \`online\` one; key = device, else edge node; 64-bit values become numbers).
+on \`status\`, BIRTHs an \`online\` one; key = device, else edge node; 64-bit values become numbers). Each edge
+node's \`seq\` is checked: a gap goes to \`error\` as SPARKPLUG_SEQ_GAP (edge node, expected and received seq); an
+NDEATH whose bdSeq is not its NBIRTH's is a late will and ignored. With \`requestRebirth\` a gap, or DATA before its
+BIRTH, sends the edge node an NCMD \`Node Control/Rebirth\`; without it the node only reports.
 
 **MQTT 5**: user properties of a received message go to \`meta.mqtt.userProperties\` (\`{ name: value }\`, a
 repeated name as an array). A shared subscription \`$share/<group>/<filter>\` lets the broker split messages between
 the subscribers of a group, each message to one of them: give each subscriber its own connection (one client each).
+
+**At least once (QoS 1)**: with \`acknowledge: when-safe\` (the default) a message's PUBACK goes back only once it
+is safe: every mqtt-out it reached holds it in its disk buffer (or, without a data directory, its broker acknowledged
+it); a message that reaches no mqtt-out is acknowledged once the flow has processed it. A message in the flow when
+aiotflow crashes is then sent again by the broker. For that across restarts, give the connection a persistent session
+(\`cleanSession: false\`): the broker keeps the subscription and queues while aiotflow is away, and on a live
+connection a stopped node's messages wait unacknowledged for the node to be back. A resent message is a duplicate
+downstream: mqtt-out's \`dedupe\` drops them by a message id. QoS 2 messages are acknowledged by the client as they come.
 
 **Event time**: \`timeField\` of a JSON payload (epoch ms, epoch s, ISO 8601), the Sparkplug timestamp, else arrival time.
 
@@ -65,11 +79,17 @@ the node stops reading the socket (the broker queues) until it can take more.`,
     connection: ConnectionRef("mqtt-broker", "The broker: a connection id under the flow's `connections`."),
     topic: Type.String({ minLength: 1, default: "sensors/#", description: "Topic filter or template: `sensors/#`, `plant/{site}/pump/{id}/{signal}`, `$share/group/...`." }),
     qos: Type.Enum([0, 1, 2], { default: 0, description: "Subscription QoS: 0 at most once, 1 at least once, 2 exactly once." }),
+    acknowledge: Type.Enum(["when-safe", "on-arrival"], {
+      default: "when-safe",
+      advanced: true,
+      description: "When a QoS 1 message is acknowledged to the broker. when-safe: once it is safe (in an mqtt-out's disk buffer or acknowledged by its broker, or processed by the flow), so a crash loses nothing; on-arrival: at once (what the flow holds at a crash is lost).",
+    }),
     format: Type.Enum(["json", "number", "text", "sparkplug"], { default: "json", description: "How payloads are read." }),
     key: Type.Optional(Type.String({ minLength: 1, description: "Message key from topic placeholders, e.g. `{id}` or `{site}-{id}`." })),
     field: Type.Optional(Type.String({ minLength: 1, description: "Wrap the value as `{ <field>: value }`; may use placeholders (`{signal}`). Needed for number and text." })),
     assets: AssetsOption,
     timeField: Type.Optional(Type.String({ minLength: 1, description: "JSON payload field with the event time (epoch ms, epoch s or ISO 8601); arrival time when absent." })),
+    requestRebirth: Type.Boolean({ default: false, advanced: true, description: "Sparkplug: on a seq gap or DATA before BIRTH, publish NCMD Node Control/Rebirth to spBv1.0/<group>/NCMD/<node> (the broker must let this client publish there). Off: only report." }),
   }),
   inputs: {},
   outputs: {
@@ -108,11 +128,14 @@ the node stops reading the socket (the broker queues) until it can take more.`,
     const template = parseTopicTemplate(config.topic);
     const lease = ctx.use(CONNECTIONS).acquire(MQTT_BROKER, config.connection, ctx);
     const sparkplug = new SparkplugState();
+    const sequence = new SequenceWatch(ctx, config.requestRebirth ? () => lease.client : undefined);
     const plainMeta = Object.freeze({ source: ctx.nodeId });
     const fixedField = config.field !== undefined && placeholders(config.field).length === 0 ? config.field : undefined;
     const fieldTemplate = config.field !== undefined ? compileTemplate(config.field) : undefined;
     const keyTemplate = config.key !== undefined ? compileTemplate(config.key) : undefined;
-    const qos = config.qos as 0 | 1 | 2;
+    const safeAcks = config.acknowledge === "when-safe" && config.qos > 0 ? new SafeAcks(() => ctx.writable()) : undefined;
+    /** The receipt of the QoS 1 message being handled, attached to what it becomes. */
+    let receipt: Receipt | undefined;
     let saturated = false;
     let stopped = true;
     let unsubscribe: (() => void) | undefined;
@@ -120,7 +143,9 @@ the node stops reading the socket (the broker queues) until it can take more.`,
 
     const stamp = assetStamper(ctx, config.assets);
     const send = (msg: Message) => {
-      if (!ctx.emit("out", stamp ? stamp(msg) : msg)) saturated = true;
+      const out = stamp ? stamp(msg) : msg;
+      safeAcks?.attach(out.meta, receipt);
+      if (!ctx.emit("out", out)) saturated = true;
     };
     const gate = () => (saturated ? ctx.writable().then(() => void (saturated = false)) : undefined);
     const fail = (code: "MQTT_PAYLOAD_INVALID" | "SPARKPLUG_DECODE_FAILED", message: string, topic: string, now: number) =>
@@ -133,6 +158,7 @@ the node stops reading the socket (the broker queues) until it can take more.`,
       const key = where.device ?? where.node;
       const identity = { group: where.group, node: where.node, ...(where.device !== undefined ? { device: where.device } : {}) };
       if (where.type === "NDEATH" || where.type === "DDEATH") {
+        if (!sequence.death(where, bytes, { topic, key, ts: now })) return;
         sparkplug.died(where);
         ctx.metrics.count("sparkplug_deaths");
         ctx.emit("status", { topic, key, ts: now, payload: { state: "offline", ...identity }, meta: { source: ctx.nodeId, quality: "offline" } });
@@ -146,6 +172,7 @@ the node stops reading the socket (the broker queues) until it can take more.`,
         return emitError(ctx, error instanceof AiotError ? error : new AiotError("SPARKPLUG_DECODE_FAILED", errorMessage(error)), { topic, key, ts: now }, "sparkplug_invalid");
       }
       const ts = reading.timestamp ?? now;
+      sequence.observe(where, reading, { topic, key, ts });
       if (reading.unknownAliases.length > 0) {
         emitError(ctx, new AiotError("SPARKPLUG_ALIAS_UNKNOWN", `${where.type} from ${key} uses alias${reading.unknownAliases.length > 1 ? "es" : ""} ${reading.unknownAliases.join(", ")}, never born`, { topic, aliases: reading.unknownAliases }), { topic, key, ts }, "sparkplug_alias_unknown");
       }
@@ -182,7 +209,8 @@ the node stops reading the socket (the broker queues) until it can take more.`,
       const placeholder = (name: string) => fields?.[name];
       const payload = fieldTemplate === undefined ? value : { [fixedField ?? fieldTemplate(placeholder).text]: value };
       const key = keyTemplate === undefined ? undefined : keyTemplate(placeholder).text;
-      const meta = withUserProperties(fields ? { source: ctx.nodeId, fields } : plainMeta, packet);
+      // A receipt travels with its message's own meta object, so such a message gets a fresh one.
+      const meta = withUserProperties(fields ? { source: ctx.nodeId, fields } : receipt ? { source: ctx.nodeId } : plainMeta, packet);
       send(key === undefined ? { topic, ts, payload, meta } : { topic, key, ts, payload, meta });
     }
 
@@ -191,8 +219,13 @@ the node stops reading the socket (the broker queues) until it can take more.`,
         stopped = false;
         removeListener = lease.onConnected((client) => {
           unsubscribe?.();
-          unsubscribe = subscribe(client, template.filter, qos, onMessage, gate, (error) => {
-            ctx.log.error(`subscribing to ${template.filter}: ${error.message}`, { code: "CONNECTION_FAILED" });
+          const handle = (topic: string, bytes: Buffer, packet: IPublishPacket) => {
+            receipt = safeAcks?.receive(client, packet);
+            onMessage(topic, bytes, packet);
+            receipt = undefined;
+          };
+          unsubscribe = subscribe(client, template.filter, config.qos, safeAcks ? handle : onMessage, gate, (error) => {
+            ctx.log.error(`subscribing to ${template.filter}: ${error.message}`, { code: isAiotError(error) ? error.code : "CONNECTION_FAILED" });
             ctx.status({ state: "error", text: error.message });
           });
         });

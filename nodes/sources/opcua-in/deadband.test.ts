@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { configOf, type Message } from "../../../runtime/sdk/index.ts";
 import { flow, flowEngine, until } from "../../../test/support/mqtt-flow.ts";
+import { within } from "../../../test/support/wait.ts";
 import { OPCUA_TEST_PKI, startOpcuaServer, type OpcuaTestServer } from "../../../test/support/opcua-server.ts";
 import opcuaIn from "./index.ts";
 
@@ -35,10 +36,11 @@ describe("opcua-in percent deadband", () => {
     server.set("OutletPressure", 4);
     const t = await deploy("percent", [{ node: server.nodeId("OutletPressure"), field: "pressure" }], 10); // 10 % of 0..10 bar = 1 bar
     await until(() => pressures(t).length === 1, "the first value", 20_000);
-    // Each change is held long enough for the server to sample it (100 ms); the big one last shows the small ones were seen and dropped.
+    // Each change stays until the subscription has sampled it; the big one last shows the small ones were seen and dropped.
     const step = async (value: number) => {
+      const sampled = server.sampled("OutletPressure", value);
       server.set("OutletPressure", value);
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await within(sampled, `the server sampling OutletPressure = ${value}`);
     };
     await step(4.3);
     await step(4.6); // 0.6 bar from the last reported 4: still inside the band

@@ -5,6 +5,7 @@ import { OPCUA_ENDPOINT, type OpcuaLink } from "../../../runtime/sdk/opcua.ts";
 import { emitError } from "../../lib/sources/emit-error.ts";
 import { ASSETS_DOCS, assetStamper, AssetsOption } from "../../lib/assets/asset-stamp.ts";
 import { isMissingNode, loadOpcua, nodeReferenceProblem, plainValue, qualityOf, resolveReference, VALUE_ATTRIBUTE } from "../../lib/opcua/item.ts";
+import { NewestWhileSaturated } from "./newest-while-saturated.ts";
 
 const item = Type.Object({
   node: Type.String({ minLength: 1, description: "NodeId (ns=1;s=Pump1.Speed) or browse path from the Root folder (/Objects/1:Pump1/1:Speed)." }),
@@ -63,6 +64,11 @@ Event time (\`ts\`) is the server timestamp (\`timestamp: "source"\` picks the d
 the arrival time. Values whose status is not Good are passed on flagged (counted: \`not_good\`); filter
 them downstream by \`meta.quality\`.
 
+Backpressure: a subscription pushes changes whether the flow keeps up or not. While the flow is
+saturated, only the newest value of each item is kept (at most one per item) and the values it
+replaces are counted as \`dropped_backpressure\`; the kept ones go out once the flow can take more.
+Polling works the same way.
+
 Bad input: a node that does not exist (or a browse path leading nowhere) goes to the error port as
 OPCUA_NODE_NOT_FOUND naming it, and the other items keep running. A percent deadband on a variable that is not
 an analog item with an EURange goes there as OPCUA_DEADBAND_UNSUPPORTED; that item is not monitored, the rest are. Connection problems (refused, wrong
@@ -106,6 +112,7 @@ Example: \`{ "connection": "pump-plc", "key": "pump-1", "items": [{ "node": "ns=
       return { ...it, key, topic: key ? `${config.topic}/${key}` : config.topic };
     });
     const stampAsset = assetStamper(ctx, config.assets);
+    const outlet = new NewestWhileSaturated<number>(ctx);
     let subscription: ClientSubscription | undefined;
     let pollTimer: TimerHandle | undefined;
     let removeConnected: (() => void) | undefined;
@@ -130,9 +137,8 @@ Example: \`{ "connection": "pump-plc", "key": "pump-1", "items": [{ "node": "ns=
       if (quality !== "Good") ctx.metrics.count("not_good");
       const stamp = config.timestamp === "server" ? dataValue.serverTimestamp ?? dataValue.sourceTimestamp : dataValue.sourceTimestamp ?? dataValue.serverTimestamp;
       const meta = { source: ctx.nodeId, nodeId, quality, status: dataValue.statusCode.name, ...(dataValue.sourceTimestamp ? { sourceTime: dataValue.sourceTimestamp.getTime() } : {}) };
-      // Subscriptions cannot be paused per message; the engine's queues absorb bursts, counted when full.
       const msg = { topic: it.topic, ...(it.key ? { key: it.key } : {}), ts: stamp?.getTime() ?? ctx.clock.now(), payload: { [it.field]: plainValue(dataValue) }, meta };
-      ctx.emit("out", stampAsset ? stampAsset(msg) : msg);
+      outlet.offer(index, stampAsset ? stampAsset(msg) : msg);
     }
 
     /** Resolves every item's NodeId; a browse path that leads nowhere is reported and left out. */
@@ -227,6 +233,7 @@ Example: \`{ "connection": "pump-plc", "key": "pump-1", "items": [{ "node": "ns=
         generation++;
         removeConnected?.();
         pollTimer?.cancel();
+        outlet.discard();
         const old = subscription;
         subscription = undefined;
         await old?.terminate().catch(() => undefined);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { configOf, VirtualClock } from "../../../runtime/sdk/index.ts";
 import { harness } from "../../../runtime/sdk/testing.ts";
+import { until } from "../../../test/support/wait.ts";
 import replay from "./index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "aiotflow-replay-"));
@@ -19,14 +20,8 @@ function file(name: string, text: string): string {
 
 const pumpCsv = file("pump.csv", ["ts,device,vibration,temperature", `${T0},pump-1,2.1,55`, `${T0 + 1000},pump-2,2.4,56`, `${T0 + 3000},pump-1,2.2,57`, ""].join("\n"));
 
-/** Polls (real time, bounded) until `done()`; file reading is real I/O, so a few event-loop turns pass. */
-async function waitFor(done: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (done()) return;
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+/** File reading is real I/O: the node's progress is awaited on real time (bounded), its pace on the virtual clock. */
+const waitFor = (done: () => boolean, what: string) => until(done, what, { pollMs: 1 });
 
 /** Messages a node sent out of its implicit error port. */
 const errorsOf = (h: { emitted: ReadonlyArray<{ port: string; msg: { payload: unknown } }> }) => h.emitted.filter((e) => e.port === "error").map((e) => e.msg);
@@ -91,9 +86,10 @@ describe("replay", () => {
     const ts = r.h.out("out").map((m) => m.ts - T0);
     assert.deepEqual(ts.slice(0, 6), [0, 1000, 3000, 4000, 5000, 7000]);
     const count = ts.length;
+    // stop() resolved once the play loop returned, so only a timer left behind could still emit.
     r.clock.advance(10_000);
-    await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(r.h.out("out").length, count, "nothing after stop()");
+    assert.equal(r.clock.pending, 0, "no row scheduled after stop()");
   });
 
   it("skips malformed rows with their line number on the error port and carries on", async () => {

@@ -56,7 +56,8 @@ async function* readCsv(file: string, delimiter: string): AsyncGenerator<RowOrPr
   const skipped: BadRow[] = [];
   // Loaded on first use (~4 MiB): only flows that replay CSV pay for it.
   const { parse } = createRequire(import.meta.url)("csv-parse") as typeof CsvParse;
-  const parser = createReadStream(file).pipe(
+  const source = createReadStream(file);
+  const parser = source.pipe(
     parse({
       columns: true,
       delimiter,
@@ -67,6 +68,9 @@ async function* readCsv(file: string, delimiter: string): AsyncGenerator<RowOrPr
       on_skip: (error) => void skipped.push({ line: typeof error?.["lines"] === "number" ? error["lines"] : 0, reason: error?.message ?? "unparsable row" }),
     }),
   );
+  // pipe() passes no read error on: without this, a file that cannot be read (gone, a directory)
+  // would be an uncaught stream error instead of a failed replay.
+  source.once("error", (error) => parser.destroy(error));
   try {
     for await (const entry of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
       // The parser reads ahead: a bad row further down is reported before the good rows above it
@@ -77,5 +81,6 @@ async function* readCsv(file: string, delimiter: string): AsyncGenerator<RowOrPr
     while (skipped.length > 0) yield { bad: skipped.shift()! };
   } finally {
     parser.destroy();
+    source.destroy();
   }
 }

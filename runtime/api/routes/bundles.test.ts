@@ -1,7 +1,9 @@
+import { contentHash } from "../../store/canonical.ts";
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { flowOf } from "../../../test/support/test-nodes.ts";
 import { sampleFlow, startApi, type TestApi } from "../../../test/support/api.ts";
+import { until, within } from "../../../test/support/wait.ts";
 
 describe("import and export", () => {
   let t: TestApi;
@@ -73,14 +75,23 @@ describe("import and export", () => {
     const deploy = t.runtime.deploy.bind(t.runtime);
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    let held!: () => void;
+    const deployHeld = new Promise<void>((resolve) => (held = resolve));
     t.runtime.deploy = async (...args) => {
+      held();
       await gate;
       return deploy(...args);
     };
     const deploying = t.request("POST", "/api/flows/line-1/deploy", { as: "operator" });
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await within(deployHeld, "the deploy to reach the runtime");
+    // The import route checks the bundle's graphs against the catalog and, in the same turn, queues
+    // behind the deploy: its first catalog lookup says it is there.
+    let checked = false;
+    const catalog = t.deps.catalog;
+    const lookUp = catalog.get.bind(catalog);
+    catalog.get = (type) => ((checked = true), lookUp(type));
     const replacing = importing(bundle, "?replace=true");
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await until(() => checked, "the import to queue behind the deploy");
     release();
     const [deployed, replaced] = await Promise.all([deploying, replacing]);
     assert.equal(deployed.status, 200);
@@ -100,6 +111,7 @@ describe("import and export", () => {
     // An old version whose node type has left the catalog is still history worth keeping.
     const oldType = structuredClone(bundle);
     oldType.versions[0].document = flowOf([["x", "retired-type"]], [], "line-1");
+    oldType.versions[0].hash = contentHash(oldType.versions[0].document);
     const reply = await t.request("POST", "/api/flows/import?replace=true", { as: "admin", body: oldType });
     assert.equal(reply.status, 201);
     assert.deepEqual(t.flows.listVersions("line-1").map((v) => [v.author, v.createdAt]), bundle.versions.map((v: { author: string; createdAt: string }) => [v.author, v.createdAt]));

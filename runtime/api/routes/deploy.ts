@@ -75,6 +75,7 @@ export function deployRoutes({ flows, runtime, logger }: ApiDeps): Route[] {
     try {
       const before = previous === undefined ? undefined : flows.getVersion(flowId, previous);
       const restored = before ? (await runtime.deploy(flowId, before.version, before.document)).ok : (await runtime.stop(flowId), true);
+      // A plain Error: the catch below only logs its message beside the store failure; no caller sees it.
       if (!restored) throw new Error(`version ${previous} did not start again`);
       logger?.warn("the store refused the deployment record: the runtime was put back", { flowId, version, running: previous ?? null });
     } catch (error) {

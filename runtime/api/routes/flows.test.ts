@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { flowOf } from "../../../test/support/test-nodes.ts";
 import { sampleFlow, startApi, type TestApi } from "../../../test/support/api.ts";
+import { until, within } from "../../../test/support/wait.ts";
 
 /** A flow with an unknown node type, a bad config value and an edge to a missing node. */
 function brokenFlow(id = "line-1") {
@@ -156,14 +157,21 @@ describe("flow routes", () => {
     const deploy = t.runtime.deploy.bind(t.runtime);
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    let held!: () => void;
+    const deployHeld = new Promise<void>((resolve) => (held = resolve));
     t.runtime.deploy = async (...args) => {
+      held();
       await gate;
       return deploy(...args);
     };
     const deploying = t.request("POST", "/api/flows/b/deploy", { as: "operator" });
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await within(deployHeld, "the deploy to reach the runtime");
+    // The delete route looks the flow up and, in the same turn, queues behind the deploy.
+    let lookedUp = false;
+    const getFlow = t.flows.getFlow;
+    t.flows.getFlow = (id) => ((lookedUp = true), getFlow(id));
     const deleting = t.request("DELETE", "/api/flows/b", { as: "editor" });
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await until(() => lookedUp, "the delete to queue behind the deploy");
     release();
     const [deployed, deleted] = await Promise.all([deploying, deleting]);
     assert.equal(deployed.status, 200);

@@ -14,11 +14,12 @@ const Pem = (what: string, exampleFile: string) =>
 const MqttBrokerConfig = Config({
   url: Type.String({ pattern: "^(mqtts?|wss?)://", default: "mqtt://127.0.0.1:1883", description: "Broker URL: mqtt://host:1883, mqtts://host:8883 (TLS), ws:// or wss://." }),
   protocol: Type.Enum(["3.1.1", "5"], { default: "3.1.1", description: "MQTT protocol version. 5 needs a broker that speaks it (Mosquitto, EMQX, HiveMQ); the embedded broker speaks 3.1.1." }),
-  clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: "Client identifier; default aiotflow-<flow>-<connection>-<random>." })),
+  clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: "Client identifier; default aiotflow-<flow>-<connection>, plus a random suffix with a clean session. Give each replica of a flow its own (two clients with one id push each other off the broker)." })),
   username: Type.Optional(Type.String({ minLength: 1, description: "User name sent to the broker." })),
   password: Type.Optional(Secret("Password, from the secret store.")),
   keepaliveS: Type.Integer({ minimum: 0, maximum: 65_535, default: 30, unit: "s", description: "Keepalive interval; 0 disables it." }),
-  cleanSession: Type.Boolean({ default: true, description: "Start a fresh session on every connect (false: the broker keeps QoS 1/2 messages for this clientId while away)." }),
+  cleanSession: Type.Boolean({ default: true, description: "Start a fresh session on every connect. false: a persistent session under a stable client id, so the broker keeps the subscriptions and queues QoS 1/2 messages while aiotflow is away (a restart, a crash): what QoS 1 at least once across restarts needs." }),
+  sessionExpiryS: Type.Integer({ minimum: 0, maximum: 4_294_967_295, default: 86_400, unit: "s", advanced: true, description: "MQTT 5 with cleanSession false: how long the broker keeps the session after a disconnect (an MQTT 5 session without it ends with the connection). MQTT 3.1.1 sessions never expire." }),
   connectTimeoutMs: Type.Integer({ minimum: 100, default: 10_000, unit: "ms", description: "How long one connect attempt may take." }),
   tls: Type.Optional(Type.Object({
     ca: Type.Optional(Pem("CA certificate", "/etc/aiotflow/ca.pem")),
@@ -70,6 +71,32 @@ export function classifyMqttError(error: unknown): ConnectionFailure {
   return new ConnectionFailure("CONNECTION_FAILED", message);
 }
 
+/**
+ * `aiotflow-<flow>-<connection>`: a persistent session is found again only under the same id, so it
+ * must not change between runs; a clean session gets a random suffix, so two runtimes never collide.
+ */
+export function defaultClientId(connectionId: string, cleanSession: boolean): string {
+  const stable = `aiotflow-${connectionId.replace(/[^A-Za-z0-9_-]/g, "-")}`;
+  return cleanSession ? `${stable}-${Math.random().toString(16).slice(2, 8)}` : stable;
+}
+
+/**
+ * A resumed session's queued messages come right behind the CONNACK, before the runtime has handed
+ * the client to its nodes: a QoS 1/2 message read then would be acknowledged with nobody listening,
+ * and lost. So QoS 1/2 deliveries wait until `release` (mqtt.js reads no further packet meanwhile).
+ */
+function holdDeliveries(client: MqttClient): () => void {
+  const { options } = client;
+  const deliver = options.customHandleAcks; // mqtt.js sets one (acknowledge) when given none
+  if (!deliver) return () => undefined;
+  const held: Array<() => void> = [];
+  options.customHandleAcks = (topic, message, packet, done) => void held.push(() => deliver(topic, message, packet, done));
+  return () => {
+    options.customHandleAcks = deliver;
+    for (const go of held.splice(0)) go();
+  };
+}
+
 function clientOptions(config: MqttBrokerConfig, ctx: ConnectionContext): IClientOptions {
   const tls = config.tls;
   const ca = pem(tls?.ca, "ca", ctx);
@@ -77,9 +104,10 @@ function clientOptions(config: MqttBrokerConfig, ctx: ConnectionContext): IClien
   const key = pem(tls?.key, "key", ctx);
   return {
     protocolVersion: config.protocol === "5" ? 5 : 4,
-    clientId: config.clientId ?? `aiotflow-${ctx.id.replace(/[^A-Za-z0-9_-]/g, "-")}-${Math.random().toString(16).slice(2, 8)}`,
+    clientId: config.clientId ?? defaultClientId(ctx.id, config.cleanSession),
     keepalive: config.keepaliveS,
     clean: config.cleanSession,
+    ...(config.protocol === "5" && !config.cleanSession ? { properties: { sessionExpiryInterval: config.sessionExpiryS } } : {}),
     connectTimeout: config.connectTimeoutMs,
     reconnectPeriod: 0, // the supervisor reconnects, with backoff, and tells every node
     // mqtt.js traces every packet through `debug` even when tracing is off: a measurable share per message.
@@ -94,14 +122,16 @@ function clientOptions(config: MqttBrokerConfig, ctx: ConnectionContext): IClien
   };
 }
 
-async function connectOnce(config: MqttBrokerConfig, ctx: ConnectionContext): Promise<MqttClient> {
+async function connectOnce(config: MqttBrokerConfig, ctx: ConnectionContext): Promise<{ client: MqttClient; release: () => void }> {
   const options = clientOptions(config, ctx);
   // mqtt.js (~20 MiB) loads when a flow first connects to a broker, not with every runtime.
   const { default: mqtt } = await import("mqtt");
   return new Promise((resolve, reject) => {
     let client: MqttClient;
+    let release: () => void;
     try {
       client = mqtt.connect(config.url, options);
+      release = holdDeliveries(client);
     } catch (error) {
       return reject(classifyMqttError(error));
     }
@@ -116,7 +146,7 @@ async function connectOnce(config: MqttBrokerConfig, ctx: ConnectionContext): Pr
       // Small publishes must not wait for Nagle's algorithm (tens of ms behind a delayed ACK).
       const socket = client.stream as { setNoDelay?: (on: boolean) => void } | undefined;
       socket?.setNoDelay?.(true);
-      resolve(client);
+      resolve({ client, release });
     };
     const cleanup = () => {
       client.off("connect", connected);
@@ -143,7 +173,10 @@ password, not authorised) or a TLS problem is reported as failed and retried onl
     { title: "Mutual TLS", config: { url: "mqtts://broker.plant.local:8883", tls: { ca: { file: "/etc/aiotflow/ca.pem" }, cert: { file: "/etc/aiotflow/gw.crt" }, key: { $secret: "gateway-key" } } } },
   ],
   async open(config, ctx) {
-    const client = await connectOnce(config, ctx);
+    const { client, release } = await connectOnce(config, ctx);
+    // The link hands the client to its nodes as soon as this resolves (all in promise jobs): they
+    // have subscribed again and listen by the next turn of the event loop.
+    setImmediate(release);
     client.on("error", (error) => ctx.lost(classifyMqttError(error).message, classifyMqttError(error).code));
     client.on("close", () => ctx.lost(`connection to ${config.url} closed`, "CONNECTION_LOST"));
     client.on("disconnect", (packet) => ctx.lost(`the broker disconnected us (reason ${packet.reasonCode ?? "unknown"})`, "CONNECTION_LOST"));

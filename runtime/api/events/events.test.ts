@@ -1,10 +1,11 @@
+/** The live events end to end: through the API, over WebSocket and SSE, against the fake runtime (the parts have unit tests beside them). */
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, it } from "node:test";
 import WebSocket from "ws";
-import type { RuntimeEvent } from "../local/local-runtime.ts";
-import type { EventLimits } from "./events.ts";
-import { auditOf, startApi, type TestApi } from "../../test/support/api.ts";
+import type { RuntimeEvent } from "../../local/local-runtime.ts";
+import type { EventLimits } from "./limits.ts";
+import { auditOf, startApi, type TestApi } from "../../../test/support/api.ts";
 
 interface Listener {
   readonly ws: WebSocket;
