@@ -58,19 +58,6 @@ const ALLOWED: ReadonlyArray<{ readonly file: string; readonly contains: string;
     contains: "setTimeout(resolve, 1000 / RATE)",
     reason: "the load's shape: the publisher sends RATE messages a second, as a device would",
   },
-  // Being split out of runtime/api/events.test.ts by another change; to replace once it lands (the
-  // metrics poll by `until`, the recheck sleep by the clock the hub should take, the pacing by
-  // waiting for the fast client to see each batch).
-  {
-    file: "runtime/api/events/events.test.ts",
-    contains: "sleep",
-    reason: "pending: the events split in progress owns this file",
-  },
-  {
-    file: "runtime/api/events/sse.test.ts",
-    contains: "left.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));",
-    reason: "pending: the events split in progress owns this file (a poll for `until`)",
-  },
 ];
 
 interface Found {

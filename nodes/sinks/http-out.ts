@@ -73,6 +73,7 @@ Example: \`{ "url": "https://ops.example.com/hooks/alarms", "headers": { "Author
   }),
   inputs: { in: { kind: "any", description: "Messages to deliver." } },
   outputs: { sent: { kind: "any", description: "Delivered messages, with meta.http: { status, attempts }." } },
+  orderBy: "key",
   examples: [
     { title: "Alarm webhook", config: { url: "https://ops.example.com/hooks/alarms", headers: { Authorization: { $secret: "ops-hook" } } } },
     { title: "Historian, payload only, a week of buffer", description: "PUTs only the payload; keeps up to a week (or 1 M messages) while the historian is down.",

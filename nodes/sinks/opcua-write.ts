@@ -66,6 +66,7 @@ Example: \`{ "connection": "pump-plc", "node": "ns=1;s=Pump1.Setpoint", "field":
   inputs: { in: { kind: "any", description: "Messages carrying the value to write." } },
   outputs: { written: { kind: "any", description: "Messages whose value the server accepted, with meta.opcua." } },
   concurrency: 1,
+  orderBy: "key",
   examples: [
     { title: "Pump speed setpoint", config: { connection: "pump-plc", node: "ns=1;s=Pump1.Setpoint", field: "setpoint" } },
     { title: "Operating mode by browse path", config: { connection: "pump-plc", node: "/Objects/1:Pump1/1:Mode", field: "mode", dataType: "Int32" } },

@@ -110,4 +110,14 @@ describe("refusal records", () => {
     assert.notEqual(refusalRecorder(new MemoryAuditLog()), gate);
     await gate.flush();
   });
+
+  it("stays bounded when every address is new and every window live: the oldest are summarised and dropped", async (t) => {
+    t.mock.timers.enable({ apis: ["Date", "setTimeout"], now: START });
+    const audit = new MemoryAuditLog();
+    const recorder = createRefusalRecorder(audit, { perWindow: 0, windowMs: WINDOW_MS });
+    for (let i = 0; i <= 10_000; i++) await recorder.record("no-token", `10.0.${i >> 8}.${i & 255}`, entry());
+    await until(() => summaries(audit).length > 0, "the summary of the oldest window");
+    assert.deepEqual(summaries(audit).map((d) => d?.["from"]), ["10.0.0.0"], "the oldest window made room for the 10,001st address");
+    await recorder.flush();
+  });
 });

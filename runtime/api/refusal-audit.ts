@@ -32,7 +32,7 @@ interface Window {
   timer: NodeJS.Timeout | undefined;
 }
 
-/** Most (reason, address) windows kept; past it expired ones are dropped first. */
+/** Most (reason, address) windows kept; past it expired ones are dropped first, then the oldest. */
 const MAX_WINDOWS = 10_000;
 const byAudit = new WeakMap<AuditLog, RefusalRecorder>();
 
@@ -72,9 +72,16 @@ export function createRefusalRecorder(audit: AuditLog, limits: RefusalAuditLimit
     });
   };
 
+  // Bounded whatever arrives (every new address opens a window): expired, quiet windows go first;
+  // if all are live, the oldest are summarised and dropped, so memory and the scan stay bounded.
   const prune = (now: number) => {
     for (const [key, window] of windows) {
       if (now - window.start >= windowMs && window.suppressed === 0) windows.delete(key);
+      if (windows.size < MAX_WINDOWS) return;
+    }
+    for (const [key, window] of windows) {
+      void summarise(key, window);
+      windows.delete(key);
       if (windows.size < MAX_WINDOWS) return;
     }
   };

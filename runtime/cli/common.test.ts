@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it, mock } from "node:test";
 import { AiotError, ERROR_CATALOGUE } from "../sdk/errors.ts";
-import { commonRunOptions, printProblems, stopSignal, usage } from "./common.ts";
+import { commonRunOptions, drainTimeoutMs, printProblems, stopSignal, usage } from "./common.ts";
 import { HELP } from "./help.ts";
 
 /** What the code under test writes to stdout and stderr, one entry per write. */
@@ -39,6 +39,18 @@ describe("commonRunOptions", () => {
       assert.match(result as string, message);
     });
   }
+});
+
+describe("drainTimeoutMs", () => {
+  it("reads --drain-timeout in seconds as milliseconds, and nothing when not given", () => {
+    assert.deepEqual([drainTimeoutMs({}), drainTimeoutMs({ "drain-timeout": "2.5" })], [undefined, 2_500]);
+  });
+
+  it("says what is wrong with a value that is not a positive number of seconds", () => {
+    for (const text of ["0", "-1", "soon", "2147484"]) {
+      assert.equal(drainTimeoutMs({ "drain-timeout": text }), `--drain-timeout must be a number of seconds between 0 and 2147483 (24 days), not "${text}"`);
+    }
+  });
 });
 
 describe("printProblems", () => {
@@ -111,6 +123,20 @@ describe("stopSignal", () => {
     signal.stop("again");
     await signal.stopped;
     assert.deepEqual(lines, ["stopping (flow finished): draining queued messages"]);
+    cleanUp();
+  });
+
+  it("keeps the process alive with a timer of its own until stopped, --duration or not", async () => {
+    const { cleanUp } = signals();
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    for (const duration of [undefined, 60]) {
+      const before = timers();
+      const signal = stopSignal(duration, { info: () => undefined });
+      assert.equal(timers(), before + 1, "a referenced timer holds the event loop open");
+      signal.stop("test over");
+      await signal.stopped;
+      assert.equal(timers(), before, "cleared on stop");
+    }
     cleanUp();
   });
 

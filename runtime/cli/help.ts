@@ -20,13 +20,17 @@ Options:
 
 Runs the flow on this machine and prints what its debug nodes receive.
 Ctrl-C stops the sources, drains every queued message and exits; a second Ctrl-C exits at once.
+A flow whose sources all end (a replayed file) drains and exits by itself once they have.
 
 Options:
   --data-dir <dir>      where keyed state is snapshotted, so windows and alarms survive a restart, and whose
                         model and asset registries the flow uses (default ./data); locked while running, so
                         a server on the same directory refuses it (STORE_LOCKED)
   --no-state            keep no state between runs, no data directory (for demos and tests)
-  --duration <seconds>  stop by itself after this long (default: run until Ctrl-C)
+  --duration <seconds>  stop by itself after this long (default: run until Ctrl-C or the sources end)
+  --keep-running        keep running after every source has finished (until --duration or Ctrl-C)
+  --drain-timeout <s>   on stop, wait at most this long for queued messages (default 10); what is still
+                        queued then is dropped, and the summary says where
   --log-level <level>   debug | info | warn | error (default info)
   --json                debug messages and logs as JSON lines (for log shippers)
   --quiet               no debug output, only warnings and the final summary

@@ -50,6 +50,8 @@ export async function main(argv: string[]): Promise<number> {
         "no-mqtt": { type: "boolean" },
         "no-auth": { type: "boolean" },
         "no-state": { type: "boolean" },
+        "keep-running": { type: "boolean" },
+        "drain-timeout": { type: "string" },
         name: { type: "string" },
         features: { type: "string" },
         stage: { type: "string" },

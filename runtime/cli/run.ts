@@ -13,7 +13,8 @@ import { HTTP_INGRESS } from "../sdk/http-ingress.ts";
 import { MODELS } from "../sdk/models.ts";
 import { provide, services } from "../sdk/services.ts";
 import { LowdbAssetStore } from "../store/assets.ts";
-import { commonRunOptions, err, out, printProblems, stopSignal, usage, type Options } from "./common.ts";
+import { commonRunOptions, drainTimeoutMs, err, out, printProblems, stopSignal, usage, type Options } from "./common.ts";
+import { summaryLines } from "./summary.ts";
 
 export async function run(positionals: string[], options: Options): Promise<number> {
   const file = positionals[0];
@@ -21,6 +22,8 @@ export async function run(positionals: string[], options: Options): Promise<numb
   const common = commonRunOptions("run", options);
   if (typeof common === "string") return usage("run", common);
   const { level, duration } = common;
+  const drainTimeout = drainTimeoutMs(options);
+  if (typeof drainTimeout === "string") return usage("run", drainTimeout);
   // A gateway runs one flow: load the node types it names (and their libraries), not the whole catalog.
   const catalog = await loadCatalog([], { types: nodeTypesOf(file) });
   const loaded = loadFlowFile(file, catalog);
@@ -43,7 +46,7 @@ export async function run(positionals: string[], options: Options): Promise<numb
     return 1;
   }
   try {
-    return await runLocked(file, options, { catalog, loaded: loaded.value, log, dataDir, secrets, duration });
+    return await runLocked(file, options, { catalog, loaded: loaded.value, log, dataDir, secrets, duration, drainTimeout });
   } finally {
     lock?.release();
   }
@@ -52,13 +55,14 @@ export async function run(positionals: string[], options: Options): Promise<numb
 async function runLocked(
   file: string,
   options: Options,
-  { catalog, loaded, log, dataDir, secrets, duration }: {
+  { catalog, loaded, log, dataDir, secrets, duration, drainTimeout }: {
     catalog: Awaited<ReturnType<typeof loadCatalog>>;
     loaded: ValidFlow;
     log: ReturnType<typeof createLogger>;
     dataDir: string | undefined;
     secrets: (name: string) => string | undefined;
     duration: number | undefined;
+    drainTimeout: number | undefined;
   },
 ): Promise<number> {
   const connections = await createConnections({ logger: log, secrets });
@@ -81,7 +85,15 @@ async function runLocked(
   if (hooks) log.info(`webhooks of http-in nodes at http://${options.host ?? "127.0.0.1"}:${hooks.port}/api/hooks/<flow>/<node>`);
   const bindings = [...(models ? [provide(MODELS, models)] : []), ...(mlops?.bindings ?? []), ...(assets ? [provide(ASSETS, assets)] : []), ...(ingress ? [provide(HTTP_INGRESS, ingress)] : [])];
   const provided = bindings.length > 0 ? services(...bindings) : undefined;
-  const engine = new Engine({ catalog, logger: log, secrets, connections, services: withConnections(provided, connections, dataDir, log), ...(dataDir ? { dataDir } : {}) });
+  const engine = new Engine({
+    catalog,
+    logger: log,
+    secrets,
+    connections,
+    services: withConnections(provided, connections, dataDir, log),
+    ...(dataDir ? { dataDir } : {}),
+    ...(drainTimeout !== undefined ? { drainTimeoutMs: drainTimeout } : {}),
+  });
   const flow = loaded.flow;
   const signal = stopSignal(duration, log);
   // `aiotflow run ... | head` closes our stdout: stop printing, drain and exit normally.
@@ -95,7 +107,8 @@ async function runLocked(
   });
   log.info(
     `starting flow "${flow.id}" (${flow.nodes.length} nodes)${duration ? ` for ${duration} s` : ""}; ` +
-      `${dataDir ? `keyed state kept in ${dataDir}/state` : "keyed state not kept (--no-state)"}; Ctrl-C to stop`,
+      `${dataDir ? `keyed state kept in ${dataDir}/state` : "keyed state not kept (--no-state)"}; ` +
+      `${options["keep-running"] ? "Ctrl-C to stop" : "stops when its sources have finished, or on Ctrl-C"}`,
   );
   try {
     await engine.deploy(flow);
@@ -107,13 +120,18 @@ async function runLocked(
     await models?.close();
     return 1;
   }
+  // A flow whose sources all end (a replayed file) stops by itself once it is idle, unless --keep-running.
+  if (!options["keep-running"]) void engine.finished().then(() => signal.stop("every source has finished"));
   await signal.stopped;
-  await engine.stop();
+  const stopped = await engine.stop();
   hooks?.server.close();
   await connections.close();
   mlops?.close();
   await models?.close();
-  printSummary(engine.metrics());
+  for (const line of summaryLines(engine.metrics(), stopped)) err(line);
+  // Stopped (the drain is bounded): a call the drain timeout abandoned may still hold a timer or a
+  // socket, which must not keep the process alive.
+  setTimeout(() => process.exit(), 2000).unref();
   return 0;
 }
 
@@ -162,16 +180,4 @@ function why(meta: Readonly<Record<string, unknown>> | undefined): string {
   if (rejected?.reason) return `  ← ${rejected.field ?? ""} ${rejected.reason}`;
   const quality = meta?.["quality"] as Record<string, string> | undefined;
   return quality ? `  ← ${Object.entries(quality).map(([f, q]) => `${f} ${q}`).join(", ")}` : "";
-}
-
-function printSummary(metrics: ReturnType<Engine["metrics"]>): void {
-  err("\nnode                 type               in        out       errors  dropped  p99 ms  counters");
-  for (const m of metrics) {
-    const counters = Object.entries(m.counters)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(" ");
-    err(
-      `${m.node.padEnd(20)} ${m.type.padEnd(18)} ${String(m.in).padStart(9)} ${String(m.out).padStart(9)} ${String(m.errors).padStart(8)} ${String(m.dropped).padStart(8)}  ${String(m.latencyMs.count ? m.latencyMs.p99 : "-").padStart(6)}  ${counters}`,
-    );
-  }
 }

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { flowOf, probeNodes, reading } from "../../test/support/test-nodes.ts";
+import { VirtualClock } from "../sdk/clock.ts";
 import { AiotError, Config, defineNode, Type, type Message } from "../sdk/index.ts";
+import { SeededRandom } from "../sdk/seeded-random.ts";
 import { harness } from "../sdk/testing.ts";
 import { Engine } from "./engine.ts";
 
@@ -154,6 +156,40 @@ describe("engine: batch nodes (onBatch)", () => {
     assert.equal(accepted.indexOf(false), 15);
     await engine.idle();
     assert.equal(got("out").length, 40);
+    await engine.stop();
+  });
+});
+
+describe("engine: batch nodes with orderBy", () => {
+  it("keeps one batch in flight at a time, so batches of random length cannot overtake each other", async () => {
+    const probe = probeNodes();
+    const random = new SeededRandom(3);
+    let inFlight = 0;
+    let most = 0;
+    const ordered = defineNode({
+      type: "test-ordered-batch", version: 1, family: "sinks", title: "Ordered batch", summary: "Batches that take a random time.",
+      config: Config({}), inputs: { in: { kind: "any", description: "x" } }, outputs: { out: { kind: "any", description: "x" } },
+      examples: [], concurrency: 4, orderBy: "key",
+      create: (_c, ctx) => ({
+        async onBatch(msgs) {
+          most = Math.max(most, ++inFlight);
+          await new Promise<void>((resolve) => ctx.clock.setTimeout(resolve, 1 + Math.floor(random.next() * 10)));
+          inFlight--;
+          for (const msg of msgs) ctx.emit("out", msg);
+        },
+      }),
+    });
+    const clock = new VirtualClock();
+    const engine = new Engine({ catalog: new Map([...probe.definitions, ordered].map((d) => [d.type, d])), clock });
+    await engine.deploy(flowOf([["src", "test-source"], ["b", "test-ordered-batch"], ["out", "test-sink"]], ["src.out->b.in", "b.out->out.in"]));
+    for (let i = 0; i < 200; i++) probe.sources.get("src")!(reading(i, i % 2 ? "pump-1" : "pump-2"));
+    const got = () => probe.received.get("out") ?? [];
+    for (let guard = 0; got().length < 200 && guard < 10_000; guard++) {
+      clock.advance(1);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    assert.deepEqual(got().map(valueOf), Array.from({ length: 200 }, (_, i) => i));
+    assert.equal(most, 1);
     await engine.stop();
   });
 });

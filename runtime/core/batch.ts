@@ -3,29 +3,17 @@
  * waits in its inbox (still counted as queued) and is handed over as one call per run of messages from
  * the same port before the slice ends, so a burst becomes one model run instead of one per message.
  * A node declaring `concurrency` gets at most that many messages in flight (each message of an
- * unfinished batch counts).
+ * unfinished batch counts); one declaring `orderBy` has one batch in flight at a time.
  */
 import type { Message } from "../sdk/message.ts";
-import type { HookList } from "./hooks.ts";
+import type { CallHost } from "./call-host.ts";
 import type { RuntimeNode } from "./runtime-node.ts";
-
-/** What the hand-over needs of the scheduler that owns it. */
-export interface BatchHost {
-  readonly hooks: HookList<RuntimeNode>;
-  /** `count` messages of `node` left the queues (taken into a call). */
-  taken(node: RuntimeNode, count: number): void;
-  /** `count` messages of `node` are in flight (negative: they finished). */
-  inFlight(node: RuntimeNode, count: number): void;
-  fail(node: RuntimeNode, port: string, msg: Message, thrown: unknown): void;
-  /** Re-checks the backpressure and idle waiters. */
-  settle(): void;
-}
 
 export class BatchHandOver {
   /** Batch nodes with messages in their inbox, handed over before the current slice ends. */
   private readonly due: RuntimeNode[] = [];
 
-  constructor(private readonly host: BatchHost) {}
+  constructor(private readonly host: CallHost) {}
 
   /** True while some batch node waits for its hand-over. */
   get pending(): boolean {
@@ -57,9 +45,11 @@ export class BatchHandOver {
     if (node.pumping) return;
     node.pumping = true;
     const inbox = node.inbox;
+    // With orderBy a batch node keeps one batch in flight: two could finish out of order.
+    const ordered = node.definition.orderBy === "key";
     while (inbox.size > 0) {
       const room = node.concurrency > 0 ? node.concurrency - node.inflight : inbox.size;
-      if (room <= 0) break;
+      if (room <= 0 || (ordered && node.inflight > 0)) break;
       const port = inbox.peekFirst()!;
       const msgs: Message[] = [];
       while (msgs.length < room && inbox.size > 0 && inbox.peekFirst() === port) msgs.push(inbox.shiftSecond());
@@ -109,7 +99,7 @@ class BatchCall {
   readonly fail: (msg: Message, error: unknown) => void = this.failOne.bind(this);
 
   constructor(
-    private readonly host: BatchHost,
+    private readonly host: CallHost,
     readonly node: RuntimeNode,
     private readonly port: string,
     readonly msgs: readonly Message[],

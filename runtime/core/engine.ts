@@ -1,79 +1,27 @@
 import { join } from "node:path";
 import { systemClock, type Clock } from "../sdk/clock.ts";
-import type { Logger, NodeContext, NodeStatus } from "../sdk/define.ts";
-import { AiotError, errorMessage, isAiotError } from "../sdk/errors.ts";
+import type { Logger, NodeStatus } from "../sdk/define.ts";
+import { AiotError } from "../sdk/errors.ts";
 import type { Message } from "../sdk/message.ts";
-import { lookup, type Services } from "../sdk/services.ts";
-import { keyedView } from "../sdk/state.ts";
 import { DEFAULT_MAX_HOPS, type FlowDocument } from "../contract/flow-format.ts";
-import { silentLogger } from "./logger.ts";
+import type { DebugEvent, DeployReport, EngineOptions, FlowErrorEvent, StatusEvent } from "./engine-types.ts";
+import { DEFAULT_DRAIN_TIMEOUT_MS, describeUndrained, drainWithin, undrained, type StopReport } from "./drain.ts";
+import { LogThrottle, silentLogger } from "./logger.ts";
 import { HookList, type Hooks } from "./hooks.ts";
-import { metricsHooks, NodeStats, snapshotStats, type NodeMetricsSnapshot } from "./metrics.ts";
+import { metricsHooks, snapshotStats, type NodeMetricsSnapshot } from "./metrics.ts";
 import { enabled, hashOf, wire } from "./graph.ts";
-import { DEFAULT_PARKING, type ParkingLimits } from "./parking.ts";
-import { RuntimeNode } from "./runtime-node.ts";
+import { buildNode, type NodeHost } from "./node-context.ts";
+import { DEFAULT_PARKING } from "./parking.ts";
+import type { RuntimeNode } from "./runtime-node.ts";
+import { planRedeploy } from "./redeploy.ts";
 import { Scheduler } from "./scheduler.ts";
+import { closeAll, startSources, stopSources } from "./sources.ts";
 import { StateSnapshots } from "./state-store.ts";
-import { FlowInvalidError, validateFlow, type Catalog, type ValidFlow, type ValidNode } from "./validate.ts";
+import { FlowInvalidError, validateFlow, type ValidFlow } from "./validate.ts";
 
-export interface EngineOptions {
-  readonly catalog: Catalog;
-  readonly clock?: Clock;
-  readonly logger?: Logger;
-  /** Where keyed state is snapshotted (`<dataDir>/state/<flow id>.json`); no snapshots without it. */
-  readonly dataDir?: string;
-  readonly snapshotIntervalMs?: number;
-  readonly sliceMs?: number;
-  readonly highWater?: number;
-  /** Per-node queue limit; past it messages are dropped and counted. */
-  readonly nodeCapacity?: number;
-  /**
-   * Bounds of what sources may park during a redeploy (default 10 000 messages, 16 MiB); past them a
-   * source's messages are dropped and counted as `dropped_during_redeploy` (parking.ts).
-   */
-  readonly redeployBuffer?: Partial<ParkingLimits>;
-  /**
-   * Deep-freeze every message (tests: a write anywhere in a message fails). Without it the envelope,
-   * payload and meta are frozen, which catches `msg.payload.x = ...` in production at a small cost.
-   */
-  readonly freezeMessages?: boolean;
-  /** Looks up `{ "$secret": name }` references (the encrypted secret store); none by default. */
-  readonly secrets?: (name: string) => string | undefined;
-  /** Runtime services nodes reach with `ctx.use(key)` (model registry, connections, HTTP ingress). */
-  readonly services?: Services;
-  /**
-   * The flow's shared connections (runtime/connections): checked with the flow on every deploy, and
-   * told of it before its nodes are built, so nodes resolve connection ids against this version.
-   */
-  readonly connections?: { check(flow: FlowDocument): AiotError[]; prepare(flow: FlowDocument): void };
-}
+export type { StopReport } from "./drain.ts";
 
-export interface DebugEvent {
-  readonly flowId: string;
-  readonly node: string;
-  readonly label: string;
-  readonly msg: Message;
-}
-
-export interface FlowErrorEvent {
-  readonly flowId: string;
-  readonly error: AiotError;
-  readonly msg: Message;
-}
-
-export interface StatusEvent {
-  readonly flowId: string;
-  readonly node: string;
-  readonly status: NodeStatus;
-}
-
-export interface DeployReport {
-  readonly flowId: string;
-  readonly added: string[];
-  readonly changed: string[];
-  readonly removed: string[];
-  readonly kept: string[];
-}
+export type { DebugEvent, DeployReport, EngineOptions, FlowErrorEvent, StatusEvent } from "./engine-types.ts";
 
 type Listener<E> = (event: E) => void;
 
@@ -94,21 +42,24 @@ export class Engine {
   /** The id of the flow deployed last (debug events name it even after a stop). */
   private lastFlowId = "";
   private readonly listeners = { error: new Set<Listener<FlowErrorEvent>>(), status: new Set<Listener<StatusEvent>>() };
-  private readonly reported = new Map<string, { last: number; suppressed: number }>();
+  private readonly throttle: LogThrottle;
+  /** Callers of finished() waiting for every source to finish and the queues to go idle. */
+  private finishWaiters: Array<() => void> = [];
   private busy: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: EngineOptions) {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger;
+    this.throttle = new LogThrottle(() => this.clock.now());
     this.hooks = this.hookList = new HookList<RuntimeNode>(this.log, metricsHooks);
     this.hookList.add({
       onDrop: (node, _port, _msg, reason) => {
         if (reason === "queue-full") {
-          this.throttled(`${node.id}:overflow`, (more) =>
+          this.throttle.write(`${node.id}:overflow`, (more) =>
             this.log.warn(`queue full, dropping messages${more}`, { node: node.id, code: "QUEUE_OVERFLOW", capacity: node.capacity }),
           );
         } else if (reason === "redeploy-full") {
-          this.throttled(`${node.id}:parking`, (more) =>
+          this.throttle.write(`${node.id}:parking`, (more) =>
             this.log.warn(`source kept sending during a redeploy and the parking is full, dropping its messages${more}`, { node: node.id, code: "REDEPLOY_BUFFER_FULL" }),
           );
         }
@@ -158,8 +109,11 @@ export class Engine {
     return run;
   }
 
-  /** Stops sources, drains every queued message, closes nodes and writes the state snapshot. */
-  stop(): Promise<void> {
+  /**
+   * Stops sources, drains queued messages (at most the drain timeout), closes nodes and writes the
+   * state snapshot. The report says whether everything drained and, if not, what was dropped.
+   */
+  stop(): Promise<StopReport> {
     const run = this.busy.then(() => this.stopNow());
     this.busy = run.catch(() => undefined);
     return run;
@@ -168,6 +122,32 @@ export class Engine {
   /** Resolves when no message is queued or in flight. */
   idle(): Promise<void> {
     return this.scheduler.idle();
+  }
+
+  /**
+   * Resolves once the running flow has run to its end: every source has said it finished
+   * (`ctx.done()`; a source without `start` never emits and counts as finished) and no message is
+   * queued or in flight. Never resolves while a source runs on (a subscription, a simulator).
+   */
+  finished(): Promise<void> {
+    return new Promise((resolve) => {
+      this.finishWaiters.push(resolve);
+      this.checkFinished();
+    });
+  }
+
+  private checkFinished(): void {
+    if (this.finishWaiters.length === 0 || !this.sourcesFinished()) return;
+    void this.scheduler.idle().then(() => {
+      if (!this.sourcesFinished()) return; // a redeploy brought a new source meanwhile
+      for (const resolve of this.finishWaiters.splice(0)) resolve();
+    });
+  }
+
+  private sourcesFinished(): boolean {
+    if (this.flow === undefined) return false;
+    for (const node of this.nodes.values()) if (node.isSource && !node.finished && node.instance.start !== undefined) return false;
+    return true;
   }
 
   metrics(): NodeMetricsSnapshot[] {
@@ -195,8 +175,9 @@ export class Engine {
     const file = this.options.dataDir ? join(this.options.dataDir, "state", `${encodeURIComponent(flowId)}.json`) : undefined;
     const snapshots = (this.snapshots = new StateSnapshots(flowId, file, this.clock, this.log));
     const nodes = new Map<string, RuntimeNode>();
+    const host = this.nodeHost(flowId);
     try {
-      for (const entry of enabled(valid)) nodes.set(entry.node.id, this.build(flowId, entry, snapshots.stateFor(entry.node.id, hashOf(entry))));
+      for (const entry of enabled(valid)) nodes.set(entry.node.id, buildNode(host, entry, snapshots.stateFor(entry.node.id, hashOf(entry))));
     } catch (error) {
       await closeAll(nodes.values(), this.log);
       throw error;
@@ -205,45 +186,35 @@ export class Engine {
     this.nodes = nodes;
     this.flow = valid.flow;
     this.scheduler.loops.maxHops = maxHopsOf(valid.flow);
-    const failed = await this.startSources([...nodes.values()]);
+    const failed = await startSources(nodes.values());
     if (failed) {
       this.flow = undefined;
-      await this.stopSources([...nodes.values()]);
+      await stopSources(nodes.values(), this.log);
       await closeAll(nodes.values(), this.log);
       this.nodes = new Map();
       throw failed;
     }
     snapshots.every(this.options.snapshotIntervalMs ?? 30_000, () => this.nodes.values());
+    this.checkFinished(); // sources without start, or ones that finished while starting
     return { flowId, added: [...nodes.keys()], changed: [], removed: [], kept: [] };
   }
 
   private async redeploy(valid: ValidFlow): Promise<DeployReport> {
     const flowId = valid.flow.id;
     const previous = this.nodes;
-    const next = new Map<string, RuntimeNode>();
-    const report: DeployReport = { flowId, added: [], changed: [], removed: [], kept: [] };
+    const { next, report, retired } = planRedeploy(previous, valid);
     const fresh: RuntimeNode[] = [];
-    for (const entry of enabled(valid)) {
-      const old = previous.get(entry.node.id);
-      if (old && old.configHash === hashOf(entry)) {
-        next.set(old.id, old);
-        report.kept.push(old.id);
-      } else {
-        (old ? report.changed : report.added).push(entry.node.id);
-      }
-    }
-    for (const id of previous.keys()) if (!next.has(id) && !report.changed.includes(id)) report.removed.push(id);
-    const retired = [...previous.values()].filter((n) => next.get(n.id) !== n);
 
     // Sources that go away stop first; the rest are parked while the queues drain, so nothing is lost.
-    await this.stopSources(retired);
+    await stopSources(retired, this.log);
     this.scheduler.hold();
     try {
       await this.scheduler.idle();
       try {
+        const host = this.nodeHost(flowId);
         for (const entry of enabled(valid)) {
           if (next.has(entry.node.id)) continue;
-          const node = this.build(flowId, entry, new Map());
+          const node = buildNode(host, entry, new Map());
           next.set(node.id, node);
           fresh.push(node);
         }
@@ -253,160 +224,72 @@ export class Engine {
       }
       wire(next, valid.flow);
       this.nodes = next;
-      const failed = await this.startSources(fresh);
+      const failed = await startSources(fresh);
       if (failed) {
-        await this.stopSources(fresh);
+        await stopSources(fresh, this.log);
         await closeAll(fresh, this.log);
         wire(previous, this.flow!);
         this.nodes = previous;
-        await this.startSources(retired);
+        await startSources(retired);
         throw failed;
       }
       this.flow = valid.flow;
       this.scheduler.loops.maxHops = maxHopsOf(valid.flow);
     } catch (error) {
-      if (this.nodes === previous) await this.startSources(retired.filter((n) => !n.started));
+      if (this.nodes === previous) await startSources(retired.filter((n) => !n.started));
       this.scheduler.release();
       throw error;
     }
     await closeAll(retired, this.log);
     this.scheduler.release();
+    this.checkFinished(); // the sources still running may all have finished
     return report;
   }
 
-  private async stopNow(): Promise<void> {
-    if (!this.flow) return;
+  private async stopNow(): Promise<StopReport> {
+    const timeoutMs = this.options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    if (!this.flow) return { drained: true, timeoutMs, dropped: [] };
     const nodes = [...this.nodes.values()];
     this.snapshots?.cancel();
-    await this.stopSources(nodes);
-    await this.scheduler.idle();
+    await stopSources(nodes, this.log);
+    const drained = await drainWithin(this.scheduler.idle(), this.clock, timeoutMs);
+    const dropped = drained ? [] : undrained(nodes, this.scheduler.discardQueued(nodes));
+    if (!drained) {
+      this.log.warn(`stop gave up draining after ${timeoutMs / 1000} s: ${describeUndrained(dropped) || "nothing was left"}`, { code: "DRAIN_TIMEOUT" });
+    }
     this.snapshots?.save(nodes);
     await closeAll(nodes, this.log);
     this.flow = undefined;
+    return { drained, timeoutMs, dropped };
   }
 
-  private build(flowId: string, entry: ValidNode, state: Map<string, unknown>): RuntimeNode {
-    const { node, definition, config } = entry;
-    const stats = new NodeStats();
-    const runtimeNode = new RuntimeNode(node.id, node.name, definition, config, hashOf(entry), state, stats, this.options.nodeCapacity ?? 100_000);
-    const scheduler = this.scheduler;
-    const ctx: NodeContext<string> = {
-      nodeId: node.id,
+  /** What the nodes of flow `flowId` reach in the engine (node-context.ts). */
+  private nodeHost(flowId: string): NodeHost {
+    return {
       flowId,
+      scheduler: this.scheduler,
+      hooks: this.hookList,
       clock: this.clock,
-      log: this.nodeLogger(node.id, definition.type),
-      metrics: { count: (name, by = 1) => stats.count(name, by) },
-      emit: (port, msg) => scheduler.emit(runtimeNode, port, msg),
-      writable: () => scheduler.writable(),
-      keyed: (init) => keyedView(state, init),
-      status: (status) => {
-        runtimeNode.status = status;
+      log: this.log,
+      capacity: this.options.nodeCapacity ?? 100_000,
+      secrets: this.options.secrets,
+      services: this.options.services,
+      status: (node, status) => {
         for (const listener of this.listeners.status) listener({ flowId, node: node.id, status });
       },
-      debug: (msg, label) => {
-        const onDebug = this.hookList.onDebug;
-        if (onDebug !== undefined) onDebug(runtimeNode, msg, label ?? node.name ?? node.id);
-      },
-      secret: (ref) => {
-        const value = this.options.secrets?.(ref.$secret);
-        if (value === undefined) throw new AiotError("SECRET_MISSING", `no secret named "${ref.$secret}" in the secret store`, { node: node.id });
-        return value;
-      },
-      use: (key) => {
-        const value = lookup(this.options.services, key);
-        if (value === undefined) {
-          throw new AiotError("SERVICE_UNAVAILABLE", `node "${node.id}" (${definition.type}) needs the "${key.name}" service, which this runtime does not provide`, { node: node.id });
-        }
-        return value;
-      },
+      finished: () => this.checkFinished(),
     };
-    try {
-      runtimeNode.bind(definition.create(config as never, ctx));
-    } catch (error) {
-      // Keep a coded cause's own code (MODEL_NOT_FOUND, SECRET_MISSING...): its hint says what to do.
-      const code = isAiotError(error) ? error.code : "DEPLOY_FAILED";
-      // A cause that already names the node (SERVICE_UNAVAILABLE from ctx.use) is not prefixed again.
-      const cause = errorMessage(error);
-      const named = cause.startsWith(`node "${node.id}" (${definition.type}) `);
-      throw new AiotError(code, named ? cause : `node "${node.id}" (${definition.type}) could not be created: ${cause}`, {
-        ...(isAiotError(error) ? error.details : {}),
-        node: node.id,
-        path: `nodes[${entry.index}]`,
-      });
-    }
-    return runtimeNode;
-  }
-
-  private async startSources(nodes: RuntimeNode[]): Promise<AiotError | undefined> {
-    for (const node of nodes) {
-      if (!node.isSource || node.started || !node.instance.start) continue;
-      try {
-        await node.instance.start();
-        node.started = true;
-      } catch (error) {
-        return new AiotError("NODE_START_FAILED", `source "${node.id}" (${node.definition.type}) failed to start: ${errorMessage(error)}`, {
-          node: node.id,
-        });
-      }
-    }
-    return undefined;
-  }
-
-  private async stopSources(nodes: RuntimeNode[]): Promise<void> {
-    for (const node of nodes) {
-      if (!node.started) continue;
-      node.started = false;
-      try {
-        await node.instance.stop?.();
-      } catch (error) {
-        this.log.warn(`source did not stop cleanly: ${errorMessage(error)}`, { node: node.id, code: "NODE_STOP_FAILED" });
-      }
-    }
   }
 
   private unhandled(node: RuntimeNode, error: AiotError, msg: Message): void {
     const flowId = this.flow?.id ?? "";
     for (const listener of this.listeners.error) listener({ flowId, error, msg });
-    this.throttled(`${node.id}:${error.code}`, (more) =>
+    this.throttle.write(`${node.id}:${error.code}`, (more) =>
       this.log.warn(`${error.message}${more}`, { node: node.id, type: node.definition.type, code: error.code }),
     );
-  }
-
-  /** Logs the first occurrence, then at most one line per 10 s with how many were held back. */
-  private throttled(key: string, write: (more: string) => void): void {
-    const now = this.clock.now();
-    const seen = this.reported.get(key);
-    if (seen && now - seen.last < 10_000) {
-      seen.suppressed++;
-      return;
-    }
-    write(seen?.suppressed ? ` (and ${seen.suppressed} more like it)` : "");
-    this.reported.set(key, { last: now, suppressed: 0 });
-  }
-
-  private nodeLogger(node: string, type: string): Logger {
-    const fields = { node, type };
-    return {
-      debug: (m, f) => this.log.debug(m, { ...fields, ...f }),
-      info: (m, f) => this.log.info(m, { ...fields, ...f }),
-      warn: (m, f) => this.log.warn(m, { ...fields, ...f }),
-      error: (m, f) => this.log.error(m, { ...fields, ...f }),
-    };
   }
 }
 
 function maxHopsOf(flow: FlowDocument): number {
   return flow.settings?.maxHops ?? DEFAULT_MAX_HOPS;
-}
-
-async function closeAll(nodes: Iterable<RuntimeNode>, log: Logger): Promise<void> {
-  for (const node of nodes) {
-    if (node.closed) continue;
-    node.closed = true;
-    try {
-      await node.instance.close?.();
-    } catch (error) {
-      log.warn(`node did not close cleanly: ${errorMessage(error)}`, { node: node.id, code: "NODE_STOP_FAILED" });
-    }
-  }
 }

@@ -11,11 +11,12 @@ export interface HookNode {
 
 /**
  * Why a message was lost: the target's queue was full, the target was closed, the message had crossed
- * the flow's `settings.maxHops` wires of a loop (these on the target's input port), the sending node
- * was already closed, or a source sent it during a redeploy with the parking full (these on the
- * sender's output port).
+ * the flow's `settings.maxHops` wires of a loop, or it was still queued when stop gave up draining
+ * (these on the target's input port); the sending node was already closed, or a source sent it during
+ * a redeploy with the parking full (these on the sender's output port; a parked message still waiting
+ * when stop gave up is dropped there too, as drain-timeout).
  */
-export type DropReason = "queue-full" | "closed" | "hop-limit" | "sender-closed" | "redeploy-full";
+export type DropReason = "queue-full" | "closed" | "hop-limit" | "drain-timeout" | "sender-closed" | "redeploy-full";
 
 /**
  * The routing hooks: the fixed list of points where metrics, debug taps, tracing and lineage watch

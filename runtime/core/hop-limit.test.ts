@@ -6,7 +6,8 @@ import type { FlowDocument } from "../contract/flow-format.ts";
 import { VirtualClock } from "../sdk/clock.ts";
 import { Config, defineNode, type Message } from "../sdk/index.ts";
 import { Engine, type FlowErrorEvent } from "./engine.ts";
-import { hopsOf } from "./hop-limit.ts";
+import { hopsOf, LoopGuard } from "./hop-limit.ts";
+import { runtimeNode } from "../../test/support/runtime-nodes.ts";
 
 /** Loop-safe by declaration, yet passes everything on: the node that made a loop circulate forever. */
 const relay = defineNode({
@@ -79,7 +80,7 @@ describe("hop limit", () => {
     send(reading(1));
     await within(engine.idle(), "the loop to end", 5_000);
     assert.equal(got("out").length, 65, "the first pass and 64 more rounds");
-    assert.deepEqual(got("out").map((m) => hopsOf(m)), Array.from({ length: 65 }, (_, i) => i));
+    assert.ok(got("out").every((m) => m.meta === undefined), "the count is taken off when a message leaves the loop");
     assert.equal(errors.length, 1);
     assert.equal(errors[0]!.error.code, "FLOW_HOP_LIMIT");
     assert.match(errors[0]!.error.message, /crossed the wires of a loop 64 times \(settings.maxHops\) and was dropped on its way from "r" to "r"/);
@@ -125,5 +126,46 @@ describe("hop limit", () => {
     await engine.idle();
     assert.equal(got("out")[0]!.meta, undefined);
     await engine.stop();
+  });
+});
+
+describe("LoopGuard", () => {
+  it("adds a hop per loop wire in meta, keeping the rest of the message, and stops at maxHops", () => {
+    const guard = new LoopGuard();
+    guard.maxHops = 2;
+    const node = runtimeNode("r");
+    const first = guard.next(node, { topic: "t", ts: 1, payload: { v: 1 }, meta: { source: "s" } })!;
+    assert.deepEqual(first, { topic: "t", ts: 1, payload: { v: 1 }, meta: { source: "s", hops: 1 } });
+    const second = guard.next(node, first)!;
+    assert.equal(hopsOf(second), 2);
+    assert.equal(guard.next(node, second), undefined);
+  });
+
+  it("carries the hops of the message a node handles to what it sends without meta, for that node only", () => {
+    const guard = new LoopGuard();
+    const [a, b] = [runtimeNode("a"), runtimeNode("b")];
+    guard.enter(a, { topic: "t", ts: 0, payload: 1, meta: { hops: 10 } });
+    const fresh = { topic: "t", ts: 0, payload: 2 };
+    assert.deepEqual([hopsOf(guard.next(a, fresh)!), hopsOf(guard.next(b, fresh)!)], [11, 1]);
+    guard.leave();
+    assert.equal(hopsOf(guard.next(a, fresh)!), 1);
+  });
+
+  it("takes the count off a message leaving the loop, and meta with it when nothing else was in it", () => {
+    const guard = new LoopGuard();
+    assert.deepEqual(guard.leaving({ topic: "t", ts: 0, payload: 1, meta: { hops: 3, source: "s" } }), { topic: "t", ts: 0, payload: 1, meta: { source: "s" } });
+    assert.deepEqual(guard.leaving({ topic: "t", ts: 0, payload: 1, meta: { hops: 3 } }), { topic: "t", ts: 0, payload: 1 });
+    const untouched = { topic: "t", ts: 0, payload: 1, meta: { source: "s" } };
+    assert.equal(guard.leaving(untouched), untouched);
+  });
+
+  it("reads no hops from a message without a numeric meta.hops", () => {
+    assert.deepEqual([hopsOf({ topic: "t", ts: 0, payload: 1 }), hopsOf({ topic: "t", ts: 0, payload: 1, meta: { hops: "3" } })], [0, 0]);
+  });
+
+  it("names both ends of the wire, its edge and the limit in the error", () => {
+    const guard = new LoopGuard();
+    const error = guard.error(runtimeNode("a"), { node: runtimeNode("b"), port: "in", loop: true, edge: 4 });
+    assert.deepEqual([error.code, error.details.path, error.details.node, error.details["from"]], ["FLOW_HOP_LIMIT", "edges[4]", "b", "a"]);
   });
 });

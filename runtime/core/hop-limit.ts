@@ -3,7 +3,8 @@
  * node (validate.ts), but a loop-safe node that passes everything on would still keep a message going
  * round for ever, and stop() would never drain. So a message counts the loop wires it crosses in
  * `meta.hops`; past the flow's `settings.maxHops` (64 by default) it is dropped, counted
- * (`dropped_hop_limit`) and reported to the flow's error handler as FLOW_HOP_LIMIT.
+ * (`dropped_hop_limit`) and reported to the flow's error handler as FLOW_HOP_LIMIT. The count is taken
+ * off again when the message leaves the loop.
  *
  * Only wires that lie on a loop count (cycles.ts loopEdges), so a flow without loops never pays for
  * it. A node on a loop that builds a new message without its input's meta would start the count
@@ -43,6 +44,18 @@ export class LoopGuard {
     const hops = Math.max(hopsOf(msg), from === this.holder ? this.held : 0) + 1;
     if (hops > this.maxHops) return undefined;
     return { ...msg, meta: { ...msg.meta, hops } };
+  }
+
+  /**
+   * `msg` as it leaves a loop over a wire that is not on one: without `meta.hops`, which only means
+   * something on the loop (a webhook or a database downstream must not see the engine's bookkeeping).
+   */
+  leaving(msg: Message): Message {
+    const meta = msg.meta;
+    if (meta === undefined || !("hops" in meta)) return msg;
+    const { hops: _hops, ...rest } = meta;
+    const { meta: _meta, ...envelope } = msg;
+    return Object.keys(rest).length > 0 ? { ...envelope, meta: rest } : envelope;
   }
 
   /** The error the flow's handler gets for a message dropped on its way from `from` to `to`. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createLogger, silentLogger, type LogLevel } from "./logger.ts";
+import { createLogger, LogThrottle, silentLogger, type LogLevel } from "./logger.ts";
 
 /** A logger whose lines are collected instead of written to stderr. */
 function collecting(options: Omit<NonNullable<Parameters<typeof createLogger>[0]>, "write"> = {}) {
@@ -72,5 +72,23 @@ describe("silentLogger", () => {
     for (const name of EVERY_LEVEL) silentLogger[name]("hidden", { x: 1 });
     silentLogger.child({ node: "n" }).error("hidden too");
     assert.equal(stderr.mock.callCount(), 0);
+  });
+});
+
+describe("LogThrottle", () => {
+  it("writes the first line of a key, counts the ones within the window and reports them with the next line", () => {
+    let now = 0;
+    const throttle = new LogThrottle(() => now, 10_000);
+    const lines: string[] = [];
+    const warn = (key: string) => throttle.write(key, (more) => void lines.push(`${key}${more}`));
+    warn("a");
+    now = 5_000;
+    warn("a");
+    warn("a");
+    warn("b");
+    now = 10_000;
+    warn("a");
+    warn("a");
+    assert.deepEqual(lines, ["a", "b", "a (and 2 more like it)"]);
   });
 });

@@ -37,3 +37,29 @@ export function createLogger(options: { level?: LogLevel; json?: boolean; fields
 }
 
 export const silentLogger = createLogger({ level: "silent" });
+
+/**
+ * Keeps a repeated warning (a queue overflowing, a node failing on every message) to one line per
+ * key and window: the first occurrence is written, the next ones within `windowMs` are only counted
+ * and reported with the next line written ("(and 41 more like it)").
+ */
+export class LogThrottle {
+  private readonly seen = new Map<string, { last: number; suppressed: number }>();
+
+  constructor(
+    private readonly now: () => number,
+    private readonly windowMs = 10_000,
+  ) {}
+
+  /** Calls `write` with the suffix to append, unless `key` was written less than the window ago. */
+  write(key: string, write: (more: string) => void): void {
+    const now = this.now();
+    const seen = this.seen.get(key);
+    if (seen && now - seen.last < this.windowMs) {
+      seen.suppressed++;
+      return;
+    }
+    write(seen?.suppressed ? ` (and ${seen.suppressed} more like it)` : "");
+    this.seen.set(key, { last: now, suppressed: 0 });
+  }
+}

@@ -104,6 +104,7 @@ export const metricsHooks: RoutingHooks<RuntimeNode> = {
     node.stats.dropped++;
     if (reason === "hop-limit") node.stats.count("dropped_hop_limit");
     else if (reason === "redeploy-full") node.stats.count("dropped_during_redeploy");
+    else if (reason === "drain-timeout") node.stats.count("dropped_at_stop");
   },
   onHold: (node) => node.stats.count("held_during_redeploy"),
 };

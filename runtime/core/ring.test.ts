@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { TripleRing } from "./ring.ts";
 
 /** Drains `ring` through shift(), oldest first. */
@@ -67,5 +69,22 @@ describe("TripleRing", () => {
     while (ring.size > 0) ring.shift((a, b) => (inOrder &&= a === expected && b === -expected, expected++));
     assert.equal(expected, count);
     assert.ok(inOrder);
+  });
+
+  it("lets go of every element it handed back, so a delivered message can be collected", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const ring = new TripleRing<object, object, object>(4);
+    const refs: Array<WeakRef<object>> = [];
+    (() => {
+      const [a, b, c] = [{}, {}, {}];
+      refs.push(new WeakRef(a), new WeakRef(b), new WeakRef(c));
+      ring.push(a, b, c);
+      ring.shift(() => {});
+    })();
+    await new Promise<void>((resolve) => setImmediate(resolve)); // a WeakRef keeps its target alive to the end of the job
+    gc();
+    gc();
+    assert.deepEqual(refs.map((r) => r.deref() === undefined), [true, true, true]);
   });
 });

@@ -36,7 +36,9 @@ export class TripleRing<A, B, C> {
     const a = this.a[at] as A;
     const b = this.b[at] as B;
     const c = this.c[at] as C;
+    // All three slots are cleared: a delivered message must not stay reachable until its slot is reused.
     this.a[at] = undefined;
+    this.b[at] = undefined;
     this.c[at] = undefined;
     this.head = (at + 1) & this.mask;
     this.size--;

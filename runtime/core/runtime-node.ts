@@ -1,6 +1,7 @@
 import type { AnyNodeDefinition, NodeInstance, NodeStatus } from "../sdk/define.ts";
 import { isSource } from "../sdk/define.ts";
 import type { Message } from "../sdk/message.ts";
+import { KeyedLanes } from "./keyed-order.ts";
 import { NodeStats } from "./metrics.ts";
 import { TripleRing } from "./ring.ts";
 
@@ -38,8 +39,12 @@ export class RuntimeNode {
   readonly inbox = new TripleRing<string, Message, RuntimeNode>(16);
   /** True while the scheduler is starting waiting messages (guards against re-entry). */
   pumping = false;
+  /** Async nodes with `orderBy: "key"` and concurrency > 1: the per-key lanes (keyed-order.ts). */
+  lanes: KeyedLanes<RuntimeNode> | undefined;
   status: NodeStatus = { state: "idle" };
   started = false;
+  /** A source said it has finished (ctx.done()): it emits nothing more. */
+  finished = false;
   closed = false;
 
   constructor(
@@ -61,5 +66,8 @@ export class RuntimeNode {
     this.instance = instance;
     this.handler = instance.onMessage?.bind(instance);
     this.batchHandler = instance.onBatch?.bind(instance);
+    // One call at a time keeps order anyway; batch nodes keep theirs with one batch in flight (batch.ts).
+    const keyed = this.definition.orderBy === "key" && this.concurrency > 1 && this.batchHandler === undefined;
+    this.lanes = keyed ? new KeyedLanes() : undefined;
   }
 }

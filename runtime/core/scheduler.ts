@@ -1,7 +1,9 @@
 import { AiotError, errorMessage, isAiotError } from "../sdk/errors.ts";
 import type { Message } from "../sdk/message.ts";
 import { ERROR_PORT } from "../contract/ports.ts";
-import { BatchHandOver, type BatchHost } from "./batch.ts";
+import { AsyncCalls } from "./async-calls.ts";
+import { BatchHandOver } from "./batch.ts";
+import type { CallHost } from "./call-host.ts";
 import type { DropReason, HookList } from "./hooks.ts";
 import { LoopGuard } from "./hop-limit.ts";
 import { freezeDeep, freezeShallow, isFrozenWrite, mutationError } from "./immutability.ts";
@@ -32,12 +34,14 @@ export interface SchedulerOptions {
  * The run queue. `emit` only enqueues; a drain loop delivers in FIFO order, in slices of at most
  * `sliceMs`, so there is no `setImmediate` per hop and the event loop still breathes. Sync nodes run
  * inline in the drain; async nodes (declared `concurrency`) get at most that many calls in flight,
- * the rest wait in their inbox. Batch nodes (`onBatch`) collect what a slice delivers to them in their
- * inbox and get it as one call before the slice ends (batch.ts). The flow-wide count of
- * waiting messages is the backpressure signal. Metrics, debug taps and tracing watch through the
- * routing hooks (hooks.ts): each hook point is one field check when nobody listens.
+ * the rest wait in their inbox, per key with `orderBy` (async-calls.ts). Batch nodes (`onBatch`)
+ * collect what a slice delivers to them in their inbox and get it as one call before the slice ends
+ * (batch.ts). The flow-wide count of waiting messages is the backpressure signal; during a redeploy
+ * sources' messages are parked (parking.ts). Wires on a loop count hops (hop-limit.ts). Metrics, debug
+ * taps and tracing watch through the routing hooks (hooks.ts): each hook point is one field check
+ * when nobody listens.
  */
-export class Scheduler implements BatchHost {
+export class Scheduler implements CallHost {
   private readonly queue = new TripleRing<RuntimeNode, string, Message>(4096);
   /** Messages waiting anywhere in the flow (run queue + async inboxes). */
   queued = 0;
@@ -47,6 +51,7 @@ export class Scheduler implements BatchHost {
   private readonly parking: Parking;
   private writableWaiters: Array<() => void> = [];
   private readonly batches = new BatchHandOver(this);
+  private readonly calls = new AsyncCalls(this);
   /** Counts hops on loop wires; its maxHops is the flow's setting. */
   readonly loops = new LoopGuard();
   private idleWaiters: Array<() => void> = [];
@@ -100,6 +105,28 @@ export class Scheduler implements BatchHost {
     return this.queued === 0 && this.inflight === 0 && !this.scheduled && (this.parking.holding || this.parking.size === 0);
   }
 
+  /**
+   * Stop gave up draining: every queued and parked message is dropped (reason drain-timeout), counted
+   * per node (parked ones at their source). Calls in flight go on; the engine closes their nodes.
+   */
+  discardQueued(nodes: Iterable<RuntimeNode>): Map<RuntimeNode, number> {
+    const dropped = new Map<RuntimeNode, number>();
+    const discard = (node: RuntimeNode, port: string, msg: Message) => {
+      dropped.set(node, (dropped.get(node) ?? 0) + 1);
+      this.drop(node, port, msg, "drain-timeout");
+    };
+    while (this.queue.size > 0) this.queue.shift(discard);
+    for (const node of nodes) {
+      while (node.inbox.size > 0) node.inbox.shift((port, msg) => discard(node, port, msg));
+      node.lanes?.discard((port, msg) => discard(node, port, msg));
+      node.stats.queued = 0;
+    }
+    this.parking.resend(() => true, discard);
+    this.queued = 0;
+    this.settle();
+    return dropped;
+  }
+
   /** Redeploy: park what sources emit from now on (they are told to pause). */
   hold(): void {
     this.parking.holding = true;
@@ -135,18 +162,20 @@ export class Scheduler implements BatchHost {
     if (targets.length === 1) {
       const target = targets[0]!;
       if (target.loop) return this.routeOnLoop(from, target, msg);
+      const out = from.onLoop ? this.loops.leaving(msg) : msg;
       if (!target.node.spotChecked) {
         target.node.spotChecked = true;
-        freezeShallow(msg);
+        freezeShallow(out);
       }
-      this.enqueue(target.node, target.port, msg);
+      this.enqueue(target.node, target.port, out);
       return;
     }
     freezeShallow(msg);
+    const out = from.onLoop ? freezeShallow(this.loops.leaving(msg)) : msg;
     for (let i = 0; i < targets.length; i++) {
       const target = targets[i]!;
       if (target.loop) this.routeOnLoop(from, target, msg);
-      else this.enqueue(target.node, target.port, msg);
+      else this.enqueue(target.node, target.port, out);
     }
   }
 
@@ -206,8 +235,7 @@ export class Scheduler implements BatchHost {
       return;
     }
     if (node.concurrency > 0) {
-      node.inbox.push(port, msg, node); // still counted as queued until a slot takes it
-      this.pump(node);
+      this.calls.deliver(node, port, msg);
       return;
     }
     node.stats.queued--;
@@ -224,7 +252,7 @@ export class Scheduler implements BatchHost {
       if (result !== undefined) {
         // A node that returns a promise without declaring concurrency: still tracked as in flight,
         // so stop() waits for it and nothing it emits later is lost.
-        this.track(node, port, msg, result);
+        this.calls.track(node, port, msg, result);
       } else {
         const onComplete = hooks.onComplete;
         if (onComplete !== undefined) onComplete(node, port, msg, undefined);
@@ -236,31 +264,6 @@ export class Scheduler implements BatchHost {
     if (timed) onTimed(node, port, performance.now() - started, 1);
   };
 
-  /** Starts waiting messages of an async node while it has free slots. A loop, never recursion. */
-  private pump(node: RuntimeNode): void {
-    if (node.pumping) return;
-    node.pumping = true;
-    while (node.inflight < node.concurrency && node.inbox.size > 0) {
-      node.stats.queued--;
-      this.queued--;
-      node.inbox.shift(this.startAsync);
-    }
-    node.pumping = false;
-  }
-
-  private readonly startAsync = (port: string, msg: Message, node: RuntimeNode): void => {
-    const onReceive = this.hooks.onReceive;
-    if (onReceive !== undefined) onReceive(node, port, msg);
-    let result: void | Promise<void>;
-    try {
-      result = node.handler!(msg, port);
-    } catch (error) {
-      this.fail(node, port, msg, error);
-      return;
-    }
-    this.track(node, port, msg, Promise.resolve(result));
-  };
-
   taken(node: RuntimeNode, count: number): void {
     node.stats.queued -= count;
     this.queued -= count;
@@ -269,31 +272,6 @@ export class Scheduler implements BatchHost {
   inFlight(node: RuntimeNode, count: number): void {
     node.inflight += count;
     this.inflight += count;
-  }
-
-  private track(node: RuntimeNode, port: string, msg: Message, result: Promise<void>): void {
-    node.inflight++;
-    this.inflight++;
-    const started = this.hooks.onTimed !== undefined ? performance.now() : -1; // every async call is timed: a clock read is cheap beside a promise
-    const finish = () => {
-      const onTimed = this.hooks.onTimed;
-      if (onTimed !== undefined && started >= 0) onTimed(node, port, performance.now() - started, 1);
-      node.inflight--;
-      this.inflight--;
-      if (node.concurrency > 0) this.pump(node);
-      this.settle();
-    };
-    result.then(
-      () => {
-        const onComplete = this.hooks.onComplete;
-        if (onComplete !== undefined) onComplete(node, port, msg, undefined);
-        finish();
-      },
-      (error: unknown) => {
-        this.fail(node, port, msg, error);
-        finish();
-      },
-    );
   }
 
   /**

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { flowOf, probeNodes, reading } from "../../test/support/test-nodes.ts";
+import { VirtualClock } from "../sdk/clock.ts";
+import { Config, defineNode } from "../sdk/index.ts";
 import { FlowRuntime } from "./flow-runtime.ts";
 import type { RuntimeEvent } from "./local-runtime.ts";
 
@@ -75,5 +77,23 @@ describe("local runtime", () => {
     const error = events.find((e) => e.type === "error");
     assert.deepEqual(error && [error.flowId, error.type === "error" && error.node, error.type === "error" && error.code], ["line-1", "step", "NODE_FAILED"]);
     await runtime.close();
+  });
+
+  it("stops a flow within its drain timeout, even with a call that never ends", async () => {
+    const probe = probeNodes();
+    const stuck = defineNode({
+      type: "test-stuck", version: 1, family: "sinks", title: "Stuck", summary: "Never finishes a call.", config: Config({}),
+      inputs: { in: { kind: "any", description: "x" } }, outputs: {}, examples: [], concurrency: 1,
+      create: () => ({ onMessage: () => new Promise<void>(() => undefined) }),
+    });
+    const clock = new VirtualClock();
+    const runtime = new FlowRuntime({ catalog: new Map([...probe.definitions, stuck].map((d) => [d.type, d])), clock, drainTimeoutMs: 2_000 });
+    await runtime.deploy("line-1", 1, flowOf([["src", "test-source"], ["s", "test-stuck"]], ["src.out->s.in"], "line-1"));
+    for (let i = 0; i < 3; i++) probe.sources.get("src")!(reading(i));
+    const stopping = runtime.stop("line-1");
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    clock.advance(2_000);
+    assert.equal(await stopping, true);
+    assert.deepEqual(runtime.flows(), []);
   });
 });

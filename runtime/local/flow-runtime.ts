@@ -41,6 +41,8 @@ export class FlowRuntime implements LocalRuntime {
       readonly services?: Services;
       /** Shared connections (MQTT brokers, OPC UA endpoints) for every flow; also provided as CONNECTIONS. */
       readonly connections?: ConnectionSupervisor;
+      /** How long stopping a flow waits for its queued messages (default 10 s); see Engine. */
+      readonly drainTimeoutMs?: number;
     },
   ) {}
 
@@ -126,6 +128,7 @@ export class FlowRuntime implements LocalRuntime {
       logger: this.options.logger ?? silentLogger,
       ...(this.options.dataDir ? { dataDir: this.options.dataDir } : {}),
       ...(this.options.clock ? { clock: this.options.clock } : {}),
+      ...(this.options.drainTimeoutMs !== undefined ? { drainTimeoutMs: this.options.drainTimeoutMs } : {}),
       ...(this.options.secrets ? { secrets: this.options.secrets } : {}),
       ...(this.options.services ? { services: this.options.services } : {}),
       ...(this.options.connections ? { connections: this.options.connections, services: withConnections(this.options.services, this.options.connections, this.options.dataDir, this.options.logger) } : {}),

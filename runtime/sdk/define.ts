@@ -53,6 +53,18 @@ export interface NodeContext<Out extends string> {
   emit(port: Out, msg: Message): boolean;
   /** Resolves when the flow can take more messages (for sources honouring backpressure). */
   writable(): Promise<void>;
+  /**
+   * Sources: says this source has finished and will emit nothing more (a replayed file ended, a
+   * bounded query returned its last row). Once every source of a flow has finished and its queues are
+   * idle, the flow has run to its end: `aiotflow run` then drains, prints its summary and exits. A
+   * source that runs until stopped (a subscription) never calls it. The runtime and the test harness
+   * always provide it; it is optional only so that contexts built by hand need not.
+   *
+   * @example
+   * for await (const row of rows) if (!ctx.emit("out", toMessage(row))) await ctx.writable();
+   * ctx.done?.();
+   */
+  done?(): void;
   /** Typed keyed state; `init` builds the state of a key seen for the first time. */
   keyed<S>(init: (key: string) => S): KeyedState<S>;
   /** Shown in the editor next to the node and exported as a metric label. */
@@ -137,6 +149,17 @@ export interface NodeDefinition<C extends TObject = TObject, In extends string =
   readonly examples: readonly NodeExample<Static<C>>[];
   /** Async nodes: how many messages may be in flight at once. Omit for synchronous nodes. */
   readonly concurrency?: number;
+  /**
+   * Keyed concurrency: `"key"` keeps the messages of each key (device, asset) in arrival order while
+   * the node runs several calls at once. Calls for different keys run in parallel, up to `concurrency`;
+   * a key has one call in flight at a time; messages without a key share one lane. Declare it where
+   * the order per device matters downstream (a setpoint overtaken by an older one, events out of
+   * sequence). A node with `onBatch` keeps one batch in flight at a time instead.
+   *
+   * @example
+   * concurrency: 8, orderBy: "key",
+   */
+  readonly orderBy?: "key";
   /** A node that may sit on a cycle without looping forever (it delays or drops). */
   readonly loopSafe?: boolean;
   /** Cross-field checks run at load time after the schema passed. */
@@ -184,6 +207,9 @@ export function defineNode<C extends TObject, In extends string = never, Out ext
       const kinds = Object.keys(PORT_KINDS).join(", ");
       throw new AiotError("NODE_DEFINITION_INVALID", `node ${nodeType}: port "${name}" has the unknown kind "${port.kind}" (kinds: ${kinds})`, { nodeType, path: `${side}.${name}.kind` });
     }
+  }
+  if (definition.orderBy !== undefined && (definition.orderBy as string) !== "key") {
+    throw new AiotError("NODE_DEFINITION_INVALID", `node ${nodeType}: orderBy must be "key", not ${JSON.stringify(definition.orderBy)}`, { nodeType, path: "orderBy" });
   }
   if (Object.hasOwn(definition.outputs, ERROR_PORT)) {
     throw new AiotError("NODE_DEFINITION_INVALID", `node ${nodeType}: the "${ERROR_PORT}" output is implicit; do not declare it`, { nodeType, path: `outputs.${ERROR_PORT}` });

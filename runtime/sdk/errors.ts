@@ -9,7 +9,7 @@ export const ERROR_CATALOGUE = {
   FLOW_JSON_MALFORMED: "Fix the JSON syntax at the position given (a missing comma or quote is the usual cause).",
   FLOW_FORMAT_INVALID: 'Make the document match flows/flow.schema.json (format "aiotflow/flow@1").',
   CATALOG_INVALID: "A file under nodes/<family>/ must default-export one defineNode whose type equals its file or folder name (<type>.ts or <type>/index.ts); move helpers into the node's folder or nodes/lib/<topic>/.",
-  NODE_DEFINITION_INVALID: "Fix the node's defineNode call at the port named: give every port a kind from runtime/contract/ports.ts (PORT_KINDS), and leave the `error` output out (every node has it).",
+  NODE_DEFINITION_INVALID: "Fix the node's defineNode call at the field named: give every port a kind from runtime/contract/ports.ts (PORT_KINDS), leave the `error` output out (every node has it), and write orderBy as \"key\" or not at all.",
   FLOW_UNKNOWN_NODE_TYPE: "Use a type listed by `aiotflow nodes`.",
   FLOW_DUPLICATE_ID: "Give every node and edge its own id.",
   FLOW_EDGE_UNKNOWN_NODE: "Point the edge at an existing node id.",

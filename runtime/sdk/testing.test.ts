@@ -142,4 +142,20 @@ describe("harness", () => {
     void harness(source, {}, { saturated: () => saturated }).node.start?.();
     assert.deepEqual(accepted, [true, false]);
   });
+
+  it("records that a source said it has finished", () => {
+    const finite = defineNode({
+      ...doubler, type: "test-finite-source", inputs: {},
+      create: (_config, ctx) => ({
+        start() {
+          ctx.emit("out", reading(1));
+          ctx.done?.();
+        },
+      }),
+    });
+    const h = harness(finite, {});
+    assert.equal(h.finished, false);
+    void h.node.start?.();
+    assert.deepEqual([h.finished, h.out("out").length], [true, 1]);
+  });
 });

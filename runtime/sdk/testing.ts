@@ -49,6 +49,7 @@ export function harness<C extends TObject, In extends string, Out extends string
   const statuses: NodeStatus[] = [];
   const counters = new Map<string, number>();
   const state = new Map<string, unknown>();
+  let finished = false;
   const log = (level: keyof Logger) => (message: string, fields?: Record<string, unknown>) =>
     void logs.push(fields ? { level, message, fields } : { level, message });
   const ctx: NodeContext<Out> = {
@@ -62,6 +63,7 @@ export function harness<C extends TObject, In extends string, Out extends string
       return !(options.saturated?.() ?? false);
     },
     writable: () => Promise.resolve(),
+    done: () => void (finished = true),
     keyed: (init) => keyedView(state, init),
     status: (s) => void statuses.push(s),
     debug: (msg, label) => {
@@ -107,6 +109,10 @@ export function harness<C extends TObject, In extends string, Out extends string
     state,
     /** Messages a batch node reported as bad (`fail`), in order. */
     failed,
+    /** True once a source said it has finished (`ctx.done()`). */
+    get finished(): boolean {
+      return finished;
+    },
     /** Delivers `msg` to `port` (default: the node's first input). */
     send(msg: Message, port: In | undefined = inputs[0]): void | Promise<void> {
       if (node.onBatch) {

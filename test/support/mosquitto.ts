@@ -33,6 +33,11 @@ export interface MosquittoOptions {
    * (`autosave_on_changes true`, `autosave_interval 1`), so even a kill -9 keeps queued messages.
    */
   readonly saveEveryChange?: boolean;
+  /**
+   * Told of every PUBLISH the broker reads from a client (its debug log): what it has taken, and
+   * acknowledged at QoS 1, whatever happens to it later (a broker killed before saving loses it).
+   */
+  readonly onPublishReceived?: (client: string, topic: string) => void;
 }
 
 export async function freePort(): Promise<number> {
@@ -56,6 +61,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     for (const [user, password] of Object.entries(options.users)) execFileSync("/usr/bin/mosquitto_passwd", ["-b", file, user, password]);
     lines.push("allow_anonymous false", `password_file ${file}`);
   } else lines.push("allow_anonymous true");
+  if (options.onPublishReceived) lines.push("log_type debug");
   if (options.tls) lines.push(`cafile ${options.tls.ca}`, `certfile ${options.tls.cert}`, `keyfile ${options.tls.key}`);
   // Mutual TLS: the broker then refuses any client without a certificate signed by `ca`.
   if (options.tls?.requireClientCertificate) lines.push("require_certificate true");
@@ -72,6 +78,8 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       // Mosquitto writes "<time>: <client id> <qos> <filter>" once the subscription is added, before its SUBACK.
       const granted = /^\d+: (\S+) [012] (.+)$/.exec(line);
       if (granted) subscriptions.record(granted[1]!, granted[2]!);
+      const published = options.onPublishReceived && /^\d+: Received PUBLISH from (\S+) \(d\d, q\d, r\d, m\d+, '([^']*)'/.exec(line);
+      if (published) options.onPublishReceived!(published[1]!, published[2]!);
     }
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

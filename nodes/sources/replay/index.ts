@@ -157,6 +157,7 @@ Example: \`{ "file": "examples/replay/pump-recording.csv", "keyField": "device",
         if (first !== undefined && last !== undefined) shift += last - first + step;
       } while (config.loop && !stopped && first !== undefined);
       ctx.status({ state: "idle", text: `done after ${emitted} rows` });
+      ctx.done?.(); // the file has ended: `aiotflow run` can drain and exit
     }
 
     return {
@@ -170,6 +171,7 @@ Example: \`{ "file": "examples/replay/pump-recording.csv", "keyField": "device",
         loop = play().catch((error: unknown) => {
           ctx.log.error("replay failed", { error: errorMessage(error), file });
           ctx.status({ state: "error", text: errorMessage(error) });
+          ctx.done?.(); // it sends nothing more either
         });
       },
       async stop() {

@@ -1,4 +1,5 @@
 /** The events path as a route: it documents the WebSocket in OpenAPI, and a plain GET learns how to connect. */
+import { Type } from "typebox";
 import { ApiError } from "../http-errors.ts";
 import { defineRoute, type Route } from "../route.ts";
 
@@ -20,6 +21,13 @@ export function eventsRoute(): Route {
       "A client subscribing with `?flow=` first gets that flow's last 100 debug messages, each marked `replayed: true`. " +
       "A plain GET with `Accept: text/event-stream` (curl -N) gets the same events as Server-Sent Events; any other plain GET answers 426.",
     access: "public",
+    query: Type.Object(
+      {
+        flow: Type.Optional(Type.String({ description: "Only this flow's events (and its last debug messages first)." })),
+        token: Type.Optional(Type.String({ description: "The bearer token, for clients that cannot set a header." })),
+      },
+      { additionalProperties: false },
+    ),
     responses: { 101: { description: "Switching to the WebSocket protocol." } },
     errors: { 426: "Not a WebSocket upgrade (API_UPGRADE_REQUIRED)." },
     handler: () => {

@@ -1,6 +1,6 @@
 /** The live events end to end: through the API, over WebSocket and SSE, against the fake runtime (the parts have unit tests beside them). */
+import { until, within } from "../../../test/support/wait.ts";
 import assert from "node:assert/strict";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, it } from "node:test";
 import WebSocket from "ws";
 import type { RuntimeEvent } from "../../local/local-runtime.ts";
@@ -175,15 +175,16 @@ describe("live events over WebSocket", () => {
       const started = performance.now();
       for (let n = 0; n < 20; n++) t.runtime.emit(debug("line-1", batch * 20 + n, payload));
       emitting += performance.now() - started;
-      await sleep(2);
+      // The next batch once the fast client has this one: paced by a reader that keeps up.
+      await fast.next((m) => m["type"] === "debug" && m["at"] === batch * 20 + 19, 5000);
     }
     t.runtime.emit({ type: "deploy", flowId: "line-1", version: 9, phase: "running", at: 0 });
     await fast.next((m) => m["type"] === "deploy" && m["version"] === 9, 5000);
     assert.ok(emitting < 3000, `emitting 3000 events took ${Math.round(emitting)} ms`);
 
     const metrics = async () => (await t.request("GET", "/metrics", { as: "nobody" })).text;
-    for (let i = 0; i < 100 && !/aiotflow_events_slow_closed_total 1\n/.test(await metrics()); i++) await sleep(20);
-    const text = await metrics();
+    let text = "";
+    await until(async () => /aiotflow_events_slow_closed_total 1\n/.test((text = await metrics())), () => `the slow client closed; /metrics says ${/aiotflow_events_slow.*/.exec(text)?.[0] ?? "nothing"}`);
     assert.match(text, /aiotflow_events_slow_closed_total 1\n/);
     const dropped = Number(/aiotflow_events_dropped_total\{reason="slow-client"\} (\d+)/.exec(text)?.[1]);
     assert.ok(dropped > 100, `only ${dropped} events dropped for the slow client`);
@@ -205,8 +206,9 @@ describe("live events over WebSocket", () => {
     const { token } = await t.users.issueToken({ username: "viewer", name: "login", kind: "session" });
     const listener = await listen(t, "", { authorization: `Bearer ${token}` });
     const closed = closeOf(listener.ws);
-    await sleep(120);
-    assert.equal(listener.ws.readyState, WebSocket.OPEN);
+    t.runtime.emit(debug("line-1", 1000));
+    await listener.next((m) => m["type"] === "debug" && m["at"] === 1000);
+    assert.equal(listener.ws.readyState, WebSocket.OPEN, "a valid token keeps the client open");
     assert.equal((await t.request("POST", "/api/auth/logout", { as: { token } })).body.revoked, true);
     assert.equal(await closed, 1008);
   });
@@ -220,7 +222,7 @@ describe("live events over WebSocket", () => {
     const text = sse.text();
     assert.equal((await t.request("PUT", "/api/users/viewer", { body: { disabled: true } })).status, 200);
     assert.equal(await closed, 1008);
-    const ended = await Promise.race([text, sleep(3000).then(() => "(the stream did not end within 3 s)")]);
+    const ended = await within(text, "the SSE stream of the disabled user ending", 3000);
     assert.match(ended, /event: close\ndata: .*disabled/);
   });
 });

@@ -1,3 +1,4 @@
+import { until } from "../../../test/support/wait.ts";
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -68,7 +69,7 @@ describe("live events as Server-Sent Events (transport)", () => {
     client.out.send('{"type":"debug"}');
     client.out.close(1008, "the token has expired");
     assert.equal(await response.text(), 'data: {"type":"hello"}\n\n: keep-alive\n\ndata: {"type":"debug"}\n\nevent: close\ndata: {"reason":"the token has expired"}\n\n');
-    for (let i = 0; i < 50 && left.length === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    await until(() => left.length > 0, "the closed response forgetting its client");
     assert.deepEqual(left, [client], "a closed response forgets its client");
   });
 
@@ -78,7 +79,7 @@ describe("live events as Server-Sent Events (transport)", () => {
     const response = await fetch(`${base}/api/events`, { headers: { authorization: "Bearer good" }, signal: controller.signal });
     await response.body!.getReader().read();
     controller.abort();
-    for (let i = 0; i < 200 && left.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    await until(() => left.length > 0, "the hub forgetting a client that went away");
     assert.deepEqual(left, [joined[0]!.client]);
   });
 });
