@@ -31,6 +31,14 @@ describe("nodeFiles", () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  it("refuses a node folder without index.ts instead of leaving the node out silently", () => {
+    const root = mkdtempSync(join(tmpdir(), "node-files-"));
+    mkdirSync(join(root, "util", "foo"), { recursive: true });
+    writeFileSync(join(root, "util", "foo", "main.ts"), "export default {};\n");
+    assert.throws(() => nodeFiles(root), (error: Error & { code?: string }) => error.code === "CATALOG_INVALID" && /util\/foo/.test(error.message) && /index/.test(error.message));
+    rmSync(root, { recursive: true, force: true });
+  });
+
   it("refuses a helper module sitting among the node files, naming the file and where it belongs", async () => {
     const root = mkdtempSync(join(tmpdir(), "node-files-"));
     mkdirSync(join(root, "util"));

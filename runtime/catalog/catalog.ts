@@ -38,7 +38,12 @@ export function nodeFiles(root = NODES_DIR): NodeFile[] {
       const path = join(root, family.name, entry.name);
       if (entry.isDirectory()) {
         const index = join(path, `index${EXTENSION}`);
-        if (existsSync(index)) found.push({ type: entry.name, file: index });
+        // A node folder without its index (renamed, or helpers put in the wrong place) must not
+        // vanish from the catalog without a word.
+        if (!existsSync(index)) {
+          throw new AiotError("CATALOG_INVALID", `${relative(process.cwd(), path)}: a node folder needs index${EXTENSION} holding its definition; helpers several nodes share belong in nodes/lib/`);
+        }
+        found.push({ type: entry.name, file: index });
       } else if (entry.isFile() && entry.name.endsWith(EXTENSION) && !entry.name.endsWith(`.test${EXTENSION}`) && !entry.name.endsWith(".d.ts")) {
         found.push({ type: basename(entry.name, EXTENSION), file: path });
       }

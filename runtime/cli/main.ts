@@ -192,6 +192,12 @@ async function models(positionals: string[], options: Options): Promise<number> 
 }
 
 process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) => {
+  // A coded error is the user's to fix (a stray file among the nodes, a store it cannot read): say
+  // what and what to do. Anything else is ours.
+  if (isAiotError(error)) {
+    err(`aiotflow: ${error.toString()}\n  what to do: ${error.hint}`);
+    return 1;
+  }
   err(`aiotflow: internal error (please report): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   return 70;
 });
